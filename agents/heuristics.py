@@ -1,0 +1,127 @@
+"""Heuristic teachers for skill-list environments (Math-v0): the baselines every leaderboard shows.
+
+Each decides per-skill weights (any non-negative scale) and returns them as the env's action in
+[-1, 1] (``weights_to_action``); the env splits the step's examples in proportion to the weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from teachgym.interfaces.base import weights_to_action
+
+
+def _skills(env: gym.Env):
+    return env.unwrapped.task.skills
+
+
+def topological_order(skills) -> list[int]:
+    """Skill indices ordered so that every skill comes after its prerequisites (stable otherwise)."""
+    names = [s.name for s in skills]
+    done: list[int] = []
+    while len(done) < len(skills):
+        for i, s in enumerate(skills):
+            if i not in done and all(p not in names or names.index(p) in done for p in s.prerequisites):
+                done.append(i)
+                break
+    return done
+
+
+class _Base:
+    """Stores the env's skills and a seeded rng; ignores feedback."""
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        self.skills = _skills(env)
+        self.rng = np.random.default_rng(seed)
+        self.step = 0
+
+    def observe(self, observation: Any, reward: float, terminated: bool, truncated: bool, info: dict) -> None:
+        self.step += 1
+
+
+class RandomTeacher(_Base):
+    """Random weights each step, i.i.d. uniform in [0, 1] per skill (seeded by ``reset``)."""
+
+    def act(self, observation: Any) -> np.ndarray:
+        return weights_to_action(self.rng.random(len(self.skills)))
+
+
+class UniformTeacher(_Base):
+    """The same share for every skill, every step: the baseline a teacher must beat."""
+
+    def act(self, observation: Any) -> np.ndarray:
+        return weights_to_action(np.ones(len(self.skills)))
+
+
+class WeakestSkillTeacher(_Base):
+    """Weights proportional to each skill's val error, ``1 - accuracy`` (naive targeting)."""
+
+    def act(self, observation: Any) -> np.ndarray:
+        err = 1.0 - np.asarray(observation["accuracy"], dtype=np.float64)
+        return weights_to_action(np.clip(err, 0.0, 1.0))
+
+
+class FrontierTeacher(_Base):
+    """Targets weak skills *within reach*, and rehearses the rest.
+
+    A skill is within reach when each of its prerequisites has val accuracy of at least ``ready``
+    on its easiest level. Within-reach skills get weight proportional to their val error, the others
+    ``rehearsal`` each, so that mastered skills keep some practice.
+    """
+
+    def __init__(self, ready: float = 0.5, rehearsal: float = 0.05):
+        self.ready, self.rehearsal = ready, rehearsal
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+        names = [s.name for s in self.skills]
+        reach = np.array([all(p not in names or easiest[names.index(p)] >= self.ready for p in s.prerequisites)
+                          for s in self.skills])
+        err = 1.0 - acc
+        weights = np.where(reach, err, 0.0)
+        if weights.sum() > 0:
+            weights = weights / weights.sum()
+        return weights_to_action(np.maximum(weights, self.rehearsal))
+
+
+class PrerequisiteCurriculumTeacher(_Base):
+    """A fixed easy-to-hard schedule: skills in prerequisite order, one at a time, equal time each.
+
+    At step t of a horizon H, the focus is the skill at position ``floor(t * K / H)`` of the
+    topological order; it gets ``focus`` of the weight, every skill (focus included) shares the rest.
+    The schedule never looks at the student (an open-loop curriculum).
+    """
+
+    def __init__(self, focus: float = 0.7):
+        self.focus = focus
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.order = topological_order(self.skills)
+        self.horizon = env.unwrapped.horizon
+
+    def act(self, observation: Any) -> np.ndarray:
+        k = len(self.skills)
+        focus = self.order[min(k - 1, self.step * k // self.horizon)]
+        weights = np.full(k, (1 - self.focus) / k)
+        weights[focus] += self.focus
+        return weights_to_action(weights)
+
+
+class SingleSkillTeacher(_Base):
+    """All data on one skill: by default the skill the student is best at (a deliberately bad teacher)."""
+
+    def __init__(self, skill: str | None = None):
+        self.skill = skill
+
+    def act(self, observation: Any) -> np.ndarray:
+        names = [s.name for s in self.skills]
+        if self.skill is None:
+            self.skill = names[int(np.argmax(observation["accuracy"]))]
+        weights = np.zeros(len(names))
+        weights[names.index(self.skill)] = 1.0
+        return weights_to_action(weights)

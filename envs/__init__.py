@@ -1,0 +1,16 @@
+"""The registered TeachGym environments. ``import teachgym`` calls :func:`register_envs`."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+ENV_IDS: dict[str, str] = {
+    "TeachGym/Math-v0": "teachgym.envs.math:MathEnv",
+}
+
+
+def register_envs() -> None:
+    """Register every TeachGym id (idempotent)."""
+    for env_id, entry_point in ENV_IDS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point)

@@ -1,0 +1,129 @@
+"""TeachGym/Math-v0: choose how much of each arithmetic skill a tiny transformer practises next."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from safetensors import safe_open
+
+from teachgym.core import REGIMES, TeachEnv
+from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.students.causal_lm import CausalLMStudent, StudentConfig
+from teachgym.students.pretrain import MATH_BASE
+from teachgym.tasks.base import SkillSubset
+from teachgym.tasks.math import MathTask
+from teachgym.types import Task
+
+
+def checkpoint_config(path) -> StudentConfig:
+    """The StudentConfig stored in a checkpoint's safetensors metadata."""
+    with safe_open(str(path), framework="pt") as f:
+        return StudentConfig(**json.loads(f.metadata()["config"]))
+
+
+def _positive_int(name: str, value: Any, allowed: str = "a positive integer") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+def _positive_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value != value:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def math_task(skills: Sequence[str] | None) -> Task:
+    task = MathTask()
+    return task if skills is None else SkillSubset(task, list(skills))
+
+
+def make_student(checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str) -> CausalLMStudent:
+    path = MATH_BASE if checkpoint is None else checkpoint
+    return CausalLMStudent(checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup,
+                           device=device)
+
+
+def validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime,
+                    device) -> int:
+    """Check the kwargs every Math env shares; returns the budget (default horizon x examples_per_step)."""
+    _positive_int("horizon", horizon)
+    _positive_int("examples_per_step", examples_per_step)
+    budget = horizon * examples_per_step if budget is None else _positive_int("budget", budget)
+    _positive_int("eval_per_level", eval_per_level, "a positive integer (at most a few hundred)")
+    _positive_float("lr", lr)
+    _positive_int("batch_size", batch_size)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+    if device not in ("cpu", "cuda", "auto") and not str(device).startswith("cuda:"):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    return budget
+
+
+class MathEnv(TeachEnv):
+    """
+    ## Description
+    A tiny Llama-family transformer (character tokenizer, shipped base checkpoint) that already
+    adds, subtracts, multiplies, compares and sums digits must learn more arithmetic. Every step the
+    teacher splits a batch of fresh training examples among ten skills (``add sub mul div mod cmp
+    dsum expr word lin``, three difficulty levels each, with prerequisites; see
+    ``teachgym.tasks.math``); the student trains on them for real and is evaluated per skill.
+
+    ## Action Space
+    ``Box(-1, 1, (num_skills,), float32)``: skill i gets weight ``(action[i] + 1) / 2``. The step's
+    ``examples_per_step``
+    examples (or what is left of the budget) are split in proportion to the weights by largest
+    remainder; all zeros split evenly. A skill's examples are drawn at its frontier level: the easiest
+    level whose val accuracy is below ``mastery`` (the hardest level once all are mastered).
+
+    ## Observation Space
+    ``Dict`` of float32 Boxes: ``accuracy`` (num_skills,) val accuracy per skill (mean over levels);
+    ``accuracy_delta`` (num_skills,) its change over the last step, in [-1, 1]; ``level_accuracy``
+    (num_skills * 3,) val accuracy per (skill, level), skill-major; ``data_share`` (num_skills,) share
+    of the episode's examples given to each skill so far; ``budget_left`` (1,) fraction of the budget
+    left.
+
+    ## Rewards
+    The change in mean test accuracy (mean over skills of the mean over levels) caused by the step.
+    An episode's rewards sum to final minus initial test accuracy. The test split is hidden from the
+    teacher (observations use the disjoint val split).
+
+    ## Episode End
+    Terminated when the example budget is spent or the student diverges (``info["diverged"]``);
+    truncated after ``horizon`` steps.
+
+    ## Arguments
+    - ``horizon`` (int): steps per episode.
+    - ``examples_per_step`` (int): training examples per step.
+    - ``budget`` (int | None): examples per episode; None means ``horizon * examples_per_step``.
+    - ``eval_per_level`` (int): val and test items per (skill, level).
+    - ``lr``, ``batch_size``, ``warmup`` : AdamW learning rate, examples per update, warm-up updates
+      after each reset.
+    - ``regime`` ("continual" | "accumulate"): train on each step's new data only, or also replay as
+      many examples from earlier steps of the episode.
+    - ``mastery`` (float): val accuracy at which a level counts as mastered.
+    - ``skills`` (list[str] | None): a subset of the skills (None: all ten).
+    - ``checkpoint`` (str | None): a base student safetensors file (None: the shipped one).
+    - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "auto".
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(self, horizon: int = 20, examples_per_step: int = 512, budget: int | None = None,
+                 eval_per_level: int = 32, lr: float = 1e-3, batch_size: int = 64, warmup: int = 20,
+                 regime: str = "accumulate", mastery: float = 0.9, skills: Sequence[str] | None = None,
+                 checkpoint: str | None = None, split_seed: int = 0, device: str = "cpu"):
+        budget = validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime,
+                                 device)
+        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
+            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
+        task = math_task(skills)
+        super().__init__(task, SkillListInterface(task, mastery=float(mastery)),
+                         lambda: make_student(checkpoint, lr, batch_size, warmup, device),
+                         horizon=horizon, examples_per_step=examples_per_step, budget=budget,
+                         eval_per_level=eval_per_level, regime=regime, split_seed=split_seed)

@@ -1,0 +1,144 @@
+"""``teachgym run | info | pretrain | leaderboard | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import gymnasium as gym
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _kwargs(text: str | None) -> dict:
+    try:
+        kwargs = json.loads(text) if text else {}
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"--kwargs must be a JSON object, e.g. '{{\"horizon\": 5}}': {err}") from None
+    if not isinstance(kwargs, dict):
+        raise SystemExit("--kwargs must be a JSON object")
+    return kwargs
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from teachgym.agents import make_agent
+
+    env = gym.make(args.env, **_kwargs(args.kwargs))
+    teacher = make_agent(args.agent)
+    obs, info = env.reset(seed=args.seed)
+    teacher.reset(env, seed=args.seed)
+    table = Table(title=f"{args.agent} on {args.env}, seed {args.seed}")
+    for col in ("step", "reward", "val mean", "test mean", "examples", "loss", "step s"):
+        table.add_column(col, justify="right")
+    table.add_row("0", "", f"{info['val_mean']:.3f}", f"{info['test_mean']:.3f}", "0", "", "")
+    first = info
+    steps = args.steps or env.unwrapped.horizon
+    done, t = False, 0
+    with tqdm(total=steps, desc="teaching", unit="step", file=sys.stderr) as bar:
+        while not done and t < steps:
+            obs, reward, terminated, truncated, info = env.step(teacher.act(obs))
+            teacher.observe(obs, reward, terminated, truncated, info)
+            t += 1
+            done = terminated or truncated
+            table.add_row(str(t), f"{reward:+.4f}", f"{info['val_mean']:.3f}", f"{info['test_mean']:.3f}",
+                          str(info["examples_total"]), f"{info['train_loss']:.3f}",
+                          f"{sum(info['timings'].values()):.2f}")
+            bar.update(1)
+    console.print(table)
+    console.print(skill_table(env, first, info, "test accuracy before / after"))
+    if info.get("diverged"):
+        console.print("[red]the student diverged (non-finite loss); the episode ended early[/red]")
+
+
+def skill_table(env: gym.Env, before: dict, after: dict, title: str) -> Table:
+    task = env.unwrapped.task
+    table = Table(title=title)
+    for col in ("skill", "before", "after", "change", "examples"):
+        table.add_column(col, justify="right")
+    for i, skill in enumerate(task.skills):
+        b, a = before["test_accuracy"][i], after["test_accuracy"][i]
+        table.add_row(skill.name, f"{b:.2f}", f"{a:.2f}", f"{a - b:+.2f}", str(after["examples_used"][i]))
+    return table
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    env = gym.make(args.env, **_kwargs(args.kwargs))
+    _, info = env.reset(seed=0)
+    u = env.unwrapped
+    console.print(f"[bold]{args.env}[/bold]  (entry point {env.spec.entry_point})")
+    console.print(f"action space: {env.action_space}")
+    console.print(f"observation space: {env.observation_space}")
+    console.print(f"horizon {u.horizon} steps, {u.examples_per_step} examples per step, budget {u.budget}, "
+                  f"{u.eval_per_level} val and test items per (skill, level), regime {u.regime}")
+    student = u.student
+    console.print(f"student: {student.config} ({student.num_params:,} parameters), lr {student.lr}, "
+                  f"batch {student.batch_size}, device {student.device}")
+    table = Table(title="skills and the base student's accuracy (val / test, per level)")
+    for col in ("skill", "prerequisites", "levels", "val", "test"):
+        table.add_column(col)
+    report = u.state.report
+    for i, s in enumerate(u.task.skills):
+        table.add_row(s.name, ", ".join(s.prerequisites) or "-", "; ".join(s.levels),
+                      " ".join(f"{a:.2f}" for a in report.val[i]), " ".join(f"{a:.2f}" for a in report.test[i]))
+    console.print(table)
+    console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
+
+
+def cmd_pretrain(args: argparse.Namespace) -> None:
+    from teachgym.students.pretrain import build_math_base
+
+    path = build_math_base(args.out, seed=args.seed, updates=args.updates)
+    console.print(f"wrote {path}")
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> None:
+    from teachgym.leaderboard import main as leaderboard_main
+
+    leaderboard_main(args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import teachgym  # noqa: F401  (registers the envs)
+
+    parser = argparse.ArgumentParser(prog="teachgym", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run one teacher for one episode, with a per-step table")
+    p.add_argument("--env", default="TeachGym/Math-v0")
+    p.add_argument("--agent", default="uniform")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the horizon)")
+    p.add_argument("--kwargs", help="env kwargs as a JSON object")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("info", help="spaces, skills, prerequisites and the base student's accuracy")
+    p.add_argument("env", nargs="?", default="TeachGym/Math-v0")
+    p.add_argument("--kwargs", help="env kwargs as a JSON object")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("pretrain", help="rebuild the shipped base checkpoint(s) reproducibly")
+    p.add_argument("--out", default=None, help="output file (default: the shipped checkpoint's path)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--updates", type=int, default=None, help="override the number of updates (for a quick try)")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("leaderboard", help="run agents x envs x seeds and print the leaderboard")
+    p.add_argument("--suite", default="quick")
+    p.add_argument("--out", default=None, help="output folder (default: leaderboards/<suite>)")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--seeds", type=int, default=None, help="override the suite's number of seeds")
+    p.set_defaults(func=cmd_leaderboard)
+
+    args = parser.parse_args(argv)
+    np.set_printoptions(precision=3, suppress=True)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

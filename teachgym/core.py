@@ -1,0 +1,164 @@
+"""TeachEnv: the teaching loop as a Gymnasium environment (task x interface x student).
+
+One ``step``: the interface turns the action into a DataPlan, the task generates the examples, the
+student trains on them, the student is evaluated on the fixed val and test splits, and the interface
+turns that Report into the observation. The reward is the change in mean *test* accuracy, so the
+rewards of an episode sum to final minus initial test accuracy; the teacher only ever sees val.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from teachgym.interfaces.base import EpisodeState, Interface
+from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.types import DataPlan, Example, Report, StepTimes, Task, TrainStats
+
+REGIMES = ("continual", "accumulate")
+
+
+class TeachEnv(gym.Env):
+    """A teacher environment. Registered ids build it from JSON-able kwargs (see ``envs/``).
+
+    Args:
+        task: skills, generators, verifiers and splits.
+        interface: action/observation spaces and the mapping action -> DataPlan.
+        make_student: builds the student (called once; ``reset`` restores its base weights).
+        horizon: steps per episode (truncation).
+        examples_per_step: training examples per step.
+        budget: total training examples per episode (termination when spent).
+        eval_per_level: val and test items per (skill, level).
+        regime: "continual" trains each step on its new data only; "accumulate" also replays as many
+            examples drawn uniformly from all data of earlier steps of the episode (a rehearsal buffer
+            in the spirit of DataEnvGym's training on everything generated so far).
+        split_seed: seed of the fixed val/test splits (the same for every episode seed).
+    """
+
+    metadata: ClassVar[dict] = {"render_modes": []}
+
+    def __init__(self, task: Task, interface: Interface, make_student: Callable[[], CausalLMStudent], *,
+                 horizon: int, examples_per_step: int, budget: int, eval_per_level: int,
+                 regime: str = "continual", split_seed: int = 0):
+        self.task, self.interface = task, interface
+        self.horizon, self.examples_per_step, self.budget = horizon, examples_per_step, budget
+        self.eval_per_level, self.regime = eval_per_level, regime
+        self.action_space = interface.action_space
+        self.observation_space = interface.observation_space
+        self.student = make_student()
+        self.val, self.test = task.splits(eval_per_level, split_seed)
+        self._eval = Encoded.of(self.val + self.test)
+        self._cells = np.array([[task.skill_index(e.skill), e.level] for e in self.val + self.test])
+        self._base_report: Report | None = None
+        self.state: EpisodeState | None = None
+        self._pool: list[Encoded] = []
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self) -> Report:
+        """Evaluate the student on val and test (one teacher-forced forward per batch)."""
+        right, loss = self.student.correct(self._eval)
+        k, lv = len(self.task.skills), self.task.num_levels
+        n_val = len(self.val)
+        out = []
+        for part in (slice(0, n_val), slice(n_val, None)):
+            cells, r = self._cells[part], right[part]
+            total = np.zeros((k, lv))
+            hits = np.zeros((k, lv))
+            np.add.at(total, (cells[:, 0], cells[:, 1]), 1)
+            np.add.at(hits, (cells[:, 0], cells[:, 1]), r)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out.append(np.where(total > 0, hits / total, np.nan))
+        val_loss = np.bincount(self._cells[:n_val, 0], weights=loss[:n_val], minlength=k) / np.maximum(
+            np.bincount(self._cells[:n_val, 0], minlength=k), 1)
+        return Report(val=out[0], test=out[1], val_loss=val_loss)
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        t0 = time.perf_counter()
+        self.student.reset(int(self.np_random.integers(2**62)))
+        if self._base_report is None:  # the base student is the same every episode: evaluate once
+            self._base_report = self.evaluate()
+        report = self._base_report
+        k, lv = len(self.task.skills), self.task.num_levels
+        self.state = EpisodeState(task=self.task, report=report, previous=report, used=np.zeros((k, lv), np.int64),
+                                  budget=self.budget, examples_per_step=self.examples_per_step,
+                                  horizon=self.horizon)
+        self._pool = []
+        obs = self.interface.observe(self.state)
+        return obs, self._info(StepTimes(other=time.perf_counter() - t0), None)
+
+    def step(self, action: Any):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        t0 = time.perf_counter()
+        times = StepTimes()
+        plan = self.interface.plan(action, self.state)  # raises on bad actions, before any change
+        state = self.state
+
+        t = time.perf_counter()
+        examples = self.generate(plan)
+        batch = Encoded.of(examples) if examples else None
+        times.generate = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stats = self._train(batch)
+        times.train = time.perf_counter() - t
+        for e in examples:
+            state.used[self.task.skill_index(e.skill), e.level] += 1
+
+        t = time.perf_counter()
+        report = self.evaluate()
+        times.evaluate = time.perf_counter() - t
+
+        previous = state.report
+        state.previous, state.report, state.last_train = previous, report, stats
+        state.step += 1
+        reward = report.test_mean - previous.test_mean
+        terminated = bool(stats.diverged or state.budget_left <= 0)
+        truncated = bool(not terminated and state.step >= self.horizon)
+        obs = self.interface.observe(state)
+        times.other = time.perf_counter() - t0 - times.generate - times.train - times.evaluate
+        return obs, float(reward), terminated, truncated, self._info(times, stats)
+
+    # -- parts --------------------------------------------------------------------------------
+    def generate(self, plan: DataPlan) -> list[Example]:
+        examples = list(plan.examples)
+        for item in plan.items:
+            examples += self.task.generate(item.skill, item.level, item.count, self.np_random)
+        return examples
+
+    def _train(self, batch: Encoded | None) -> TrainStats:
+        if batch is None:
+            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
+        data = batch
+        if self.regime == "accumulate" and self._pool:
+            old = Encoded.cat(self._pool)
+            pick = self.np_random.integers(len(old), size=len(batch))
+            data = Encoded.cat([batch, Encoded(old.ids[pick], old.mask[pick])])
+        if self.regime == "accumulate":
+            self._pool.append(batch)
+        stats = self.student.train(data)
+        stats.examples = len(batch)
+        return stats
+
+    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
+        s = self.state
+        r = s.report
+        return {
+            "val_accuracy": r.val_skill.astype(np.float32),
+            "test_accuracy": r.test_skill.astype(np.float32),
+            "val_mean": r.val_mean,
+            "test_mean": r.test_mean,
+            "examples_used": s.used.sum(1),
+            "examples_total": s.spent,
+            "train_loss": float("nan") if stats is None else stats.loss,
+            "updates": 0 if stats is None else stats.updates,
+            "diverged": bool(stats is not None and stats.diverged),
+            "timings": times.as_dict(),
+            **{k: v for k, v in s.extra.items() if k.startswith("info_")},
+        }

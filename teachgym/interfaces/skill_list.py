@@ -1,0 +1,92 @@
+"""Skill-list interface (Math-v0): the teacher gives per-skill weights; the env picks each skill's level.
+
+Action: ``Box(-1, 1, (num_skills,))`` (symmetric, as RL libraries expect): skill i gets weight
+``(action[i] + 1) / 2``. The step's examples (``examples_per_step``, or what is left of the budget)
+are split in proportion to the weights by largest remainder (all weights zero: evenly). A
+skill's examples go to the levels up to its *frontier level* (the easiest level whose val accuracy is
+below ``mastery``): ``frontier_share`` of them at the frontier, the rest split evenly over the easier
+levels (rehearsal: training on a hard level alone makes a tiny student forget the easy ones). A skill
+with every level mastered is rehearsed evenly over all its levels.
+
+Observation (a Dict of 1-D float32 Boxes):
+- ``accuracy``: per-skill val accuracy (mean over levels), in [0, 1].
+- ``accuracy_delta``: change of ``accuracy`` over the last step, in [-1, 1].
+- ``level_accuracy``: val accuracy per (skill, level), flattened skill-major, in [0, 1].
+- ``data_share``: share of the episode's examples so far given to each skill, in [0, 1].
+- ``budget_left``: fraction of the episode's example budget not yet spent, in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.interfaces.base import EpisodeState, as_float_vector, split_counts
+from teachgym.types import DataPlan, PlanItem, Task
+
+
+def frontier_levels(level_accuracy: np.ndarray, mastery: float) -> np.ndarray:
+    """Per skill, the easiest level with accuracy below ``mastery`` (the hardest if all are mastered)."""
+    below = level_accuracy < mastery
+    return np.where(below.any(1), below.argmax(1), level_accuracy.shape[1] - 1)
+
+
+def level_split(count: int, frontier: int, num_levels: int, all_mastered: bool, frontier_share: float) -> np.ndarray:
+    """Examples per level for one skill (see the module docstring)."""
+    if all_mastered:
+        return split_counts(np.ones(num_levels), count)
+    weights = np.zeros(num_levels)
+    weights[frontier] = frontier_share if frontier > 0 else 1.0
+    weights[:frontier] = (1.0 - frontier_share) / max(frontier, 1)
+    return split_counts(weights, count)
+
+
+def base_observation(state: EpisodeState) -> dict[str, np.ndarray]:
+    """The fields every Math interface shares."""
+    val, prev = state.report.val, state.previous.val
+    used_skill = state.used.sum(1)
+    share = used_skill / used_skill.sum() if used_skill.sum() > 0 else np.zeros_like(used_skill, dtype=float)
+    return {
+        "accuracy": np.nanmean(val, 1).astype(np.float32),
+        "accuracy_delta": (np.nanmean(val, 1) - np.nanmean(prev, 1)).astype(np.float32),
+        "level_accuracy": np.nan_to_num(val, nan=0.0).reshape(-1).astype(np.float32),
+        "data_share": share.astype(np.float32),
+        "budget_left": np.array([state.budget_left / state.budget], dtype=np.float32),
+    }
+
+
+def base_observation_space(num_skills: int, num_levels: int) -> dict[str, spaces.Box]:
+    def box(n: int, low: float = 0.0) -> spaces.Box:
+        return spaces.Box(low, 1.0, (n,), np.float32)
+
+    return {"accuracy": box(num_skills), "accuracy_delta": box(num_skills, -1.0),
+            "level_accuracy": box(num_skills * num_levels), "data_share": box(num_skills),
+            "budget_left": box(1)}
+
+
+class SkillListInterface:
+    """Per-skill data weights; levels follow each skill's frontier (see module docstring)."""
+
+    def __init__(self, task: Task, mastery: float = 0.9, frontier_share: float = 0.5):
+        self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
+        k = len(task.skills)
+        self.action_space = spaces.Box(-1.0, 1.0, (k,), np.float32)
+        self.observation_space = spaces.Dict(base_observation_space(k, task.num_levels))
+
+    def plan(self, action: Any, state: EpisodeState) -> DataPlan:
+        weights = (as_float_vector(action, len(self.task.skills), low=-1.0, high=1.0) + 1.0) / 2.0
+        counts = split_counts(weights, state.step_budget)
+        val = state.report.val
+        frontier = frontier_levels(val, self.mastery)
+        mastered = (val >= self.mastery).all(1)
+        items = []
+        for i, skill in enumerate(self.task.skills):
+            per_level = level_split(int(counts[i]), int(frontier[i]), self.task.num_levels, bool(mastered[i]),
+                                    self.frontier_share)
+            items += [PlanItem(skill.name, lv, int(c)) for lv, c in enumerate(per_level) if c > 0]
+        return DataPlan(tuple(items))
+
+    def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:
+        return base_observation(state)

@@ -1,0 +1,235 @@
+"""The tiny student: a Hugging Face Llama-family causal LM with a character tokenizer, trained with AdamW.
+
+Evaluation is one teacher-forced forward per batch: with the answer followed by EOS, "the argmax
+equals the gold token at every answer position" is exactly "greedy decoding returns the gold answer"
+(each greedy step conditions on the gold prefix, which greedy decoding itself produced). A test checks
+this against ``model.generate``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.utils import logging as hf_logging
+
+from teachgym.students.tokenizer import PAD, VOCAB_SIZE, encode_batch
+from teachgym.types import Example, TrainStats
+
+hf_logging.set_verbosity_error()
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """Architecture of the tiny Llama student (all JSON-able, so it fits in an env spec)."""
+
+    hidden_size: int = 64
+    num_layers: int = 2
+    num_heads: int = 4
+    intermediate_size: int = 192
+    max_length: int = 40
+
+    def llama_config(self) -> LlamaConfig:
+        return LlamaConfig(
+            vocab_size=VOCAB_SIZE,
+            hidden_size=self.hidden_size,
+            intermediate_size=self.intermediate_size,
+            num_hidden_layers=self.num_layers,
+            num_attention_heads=self.num_heads,
+            num_key_value_heads=self.num_heads,
+            max_position_embeddings=self.max_length,
+            tie_word_embeddings=True,
+            pad_token_id=PAD,
+            bos_token_id=1,
+            eos_token_id=2,
+            rope_theta=10000.0,
+            attn_implementation="sdpa",
+        )
+
+
+@dataclass
+class Encoded:
+    """Examples turned into model inputs once (val/test splits are encoded once per env)."""
+
+    ids: torch.Tensor  # (n, T) int64, right-padded
+    mask: torch.Tensor  # (n, T) float32, 1 on answer tokens and EOS
+
+    def __len__(self) -> int:
+        return self.ids.shape[0]
+
+    @classmethod
+    def cat(cls, parts: Sequence[Encoded]) -> Encoded:
+        width = max(p.ids.shape[1] for p in parts)
+        pad = [(F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD), F.pad(p.mask, (0, width - p.mask.shape[1])))
+               for p in parts]
+        return cls(torch.cat([a for a, _ in pad]), torch.cat([b for _, b in pad]))
+
+    @classmethod
+    def of(cls, examples: Sequence[Example]) -> Encoded:
+        ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
+        return cls(ids, mask)
+
+
+MOMENT = "optimizer."  # prefix of AdamW moment tensors in a checkpoint
+
+
+def load_weights(path: str | Path, device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in load_file(str(path), device=str(device)).items() if not k.startswith(MOMENT)}
+
+
+def load_moments(path: str | Path, model: torch.nn.Module, device: torch.device) -> dict[str, tuple]:
+    """{param name: (step, exp_avg, exp_avg_sq)} from a checkpoint, or {} if it has none."""
+    tensors = load_file(str(path), device=str(device))
+    with safe_open(str(path), framework="pt") as f:
+        step = (f.metadata() or {}).get("adam_step")
+    if step is None:
+        return {}
+    out = {}
+    for name, _ in model.named_parameters():
+        m, v = tensors.get(f"{MOMENT}exp_avg.{name}"), tensors.get(f"{MOMENT}exp_avg_sq.{name}")
+        if m is not None and v is not None:
+            out[name] = (torch.tensor(float(step)), m, v)
+    return out
+
+
+def build_model(config: StudentConfig, seed: int = 0) -> LlamaForCausalLM:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config.llama_config())
+    return model
+
+
+def answer_loss(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-row mean cross-entropy over answer positions; logits predict ids shifted by one."""
+    target, m = ids[:, 1:], mask[:, 1:]
+    ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), target, reduction="none")
+    return (ce * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class CausalLMStudent:
+    """A trainable student. ``reset(seed)`` restores the base weights and a fresh AdamW state.
+
+    Args:
+        config: architecture.
+        checkpoint: safetensors file of base weights (None: random init, as for pretraining).
+        lr: AdamW learning rate. weight_decay, betas: AdamW. batch_size: examples per update.
+        warmup: linear learning-rate warm-up over this many updates after every reset (it avoids the
+            forgetting shock of a fresh Adam state on a trained base).
+        grad_clip: max global gradient norm. device: "cpu", "cuda" or "auto".
+    """
+
+    def __init__(self, config: StudentConfig = StudentConfig(), checkpoint: str | Path | None = None, *,
+                 lr: float = 1e-3, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.98),
+                 batch_size: int = 64, warmup: int = 0, grad_clip: float = 1.0, device: str = "cpu"):
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.config, self.device = config, torch.device(device)
+        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
+        self.model = build_model(config).to(self.device)
+        if checkpoint is not None:
+            self.model.load_state_dict(load_weights(checkpoint, self.device), strict=False)
+        self.base_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas,
+                                           weight_decay=weight_decay)
+        self.base_moments = load_moments(checkpoint, self.model, self.device) if checkpoint is not None else {}
+        self.generator = torch.Generator(device="cpu")
+        self.updates = 0
+
+    def reset(self, seed: int) -> None:
+        """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
+        self.model.load_state_dict(self.base_state)
+        self.optimizer.state.clear()
+        for name, p in self.model.named_parameters():
+            if name in self.base_moments:
+                step, m, v = self.base_moments[name]
+                self.optimizer.state[p] = {"step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
+        self.generator.manual_seed(int(seed))
+        self.updates = 0
+
+    def _lr(self) -> float:
+        return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
+
+    def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
+        data = examples if isinstance(examples, Encoded) else Encoded.of(examples)
+        n = len(data)
+        if n == 0:
+            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
+        self.model.train()
+        order = torch.randperm(n, generator=self.generator)
+        losses, updates = [], 0
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            ids, mask = data.ids[idx].to(self.device), data.mask[idx].to(self.device)
+            width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
+            ids, mask = ids[:, :width], mask[:, :width]
+            logits = self.model(input_ids=ids).logits
+            m = mask[:, 1:]
+            ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
+            loss = (ce * m).sum() / m.sum()
+            if not torch.isfinite(loss):
+                return TrainStats(loss=float("nan"), updates=updates, examples=n,
+                                  tokens=int(data.mask.sum()), diverged=True)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self._lr()
+            self.optimizer.step()
+            self.updates += 1
+            updates += 1
+            losses.append(loss.item())
+        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n,
+                          tokens=int(data.mask.sum()))
+
+    @torch.inference_mode()
+    def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        """Per example: (greedy answer is exactly right, mean answer-token loss)."""
+        data = data if isinstance(data, Encoded) else Encoded.of(data)
+        self.model.eval()
+        right, losses = [], []
+        for start in range(0, len(data), batch_size):
+            ids = data.ids[start:start + batch_size].to(self.device)
+            mask = data.mask[start:start + batch_size].to(self.device)
+            logits = self.model(input_ids=ids).logits
+            hit = (logits[:, :-1].argmax(-1) == ids[:, 1:]) | (mask[:, 1:] == 0)
+            right.append(hit.all(1).cpu())
+            losses.append(answer_loss(logits.float(), ids, mask).cpu())
+        return torch.cat(right).numpy(), torch.cat(losses).numpy()
+
+    def save(self, path: str | Path, optimizer: bool = True) -> None:
+        """Weights (and AdamW moments, so that training resumes without a fresh-optimizer shock)."""
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()
+                 if not k.endswith("lm_head.weight")}
+        if optimizer:
+            for name, p in self.model.named_parameters():
+                st = self.optimizer.state.get(p)
+                if st and not name.endswith("lm_head.weight"):
+                    state[f"{MOMENT}exp_avg.{name}"] = st["exp_avg"].detach().cpu().contiguous()
+                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().contiguous()
+                    step = float(st["step"])
+        metadata = {"config": json.dumps(asdict(self.config))}
+        if optimizer and any(k.startswith(MOMENT) for k in state):
+            metadata["adam_step"] = str(step)
+        save_file(state, str(path), metadata=metadata)
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def flops_per_token(config: StudentConfig) -> float:
+    """Approximate training FLOPs per token (6 x non-embedding params + attention), for MFU."""
+    h, f, n = config.hidden_size, config.intermediate_size, config.num_layers
+    params = n * (4 * h * h + 3 * h * f) + VOCAB_SIZE * h
+    return 6.0 * params + 6.0 * n * h * config.max_length
+
+

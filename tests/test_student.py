@@ -1,0 +1,80 @@
+"""The tiny student: teacher-forced exact match equals real greedy generation; training is real."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.students.pretrain import MATH_BASE, MATH_BASE_CONFIG
+from teachgym.students.tokenizer import BOS, EOS, decode, encode, encode_batch
+from teachgym.tasks.math import MathTask
+
+
+@pytest.fixture(scope="module")
+def student():
+    return CausalLMStudent(MATH_BASE_CONFIG, MATH_BASE)
+
+
+def test_tokenizer_roundtrip_and_mask():
+    ids, mask = encode_batch(["12+3=", "s(45)="], ["15", "9"])
+    assert ids[0, 0] == BOS and decode(ids[0, 1:6]) == "12+3="
+    assert mask[0].tolist()[6:9] == [1, 1, 1] and mask[1].tolist()[7:9] == [1, 1]
+    assert ids[0, 8] == EOS and mask[0, :6].sum() == 0
+    with pytest.raises(ValueError, match="not in the alphabet"):
+        encode("12+3=\u00e9")
+
+
+def greedy(student: CausalLMStudent, prompt: str, max_new: int = 8) -> str:
+    ids = torch.tensor([[BOS, *encode(prompt)]])
+    out = student.model.generate(ids, max_new_tokens=max_new, do_sample=False, eos_token_id=EOS, pad_token_id=0,
+                                 attention_mask=torch.ones_like(ids))
+    return decode(out[0, ids.shape[1]:].tolist())
+
+
+def test_teacher_forced_check_equals_generate(student):
+    task = MathTask()
+    val, _ = task.splits(4)
+    rng = np.random.default_rng(0)
+    items = [val[i] for i in rng.choice(len(val), 60, replace=False)]
+    right, _ = student.correct(Encoded.of(items))
+    generated = [greedy(student, e.prompt) == e.answer for e in items]
+    assert right.tolist() == generated
+    assert 0 < sum(generated) < len(items), "the sample should hold both right and wrong answers"
+
+
+def test_base_knows_some_skills_and_not_others(student):
+    task = MathTask()
+    val, _ = task.splits(16)
+    right, _ = student.correct(Encoded.of(val))
+    acc = {s.name: np.mean([r for e, r in zip(val, right, strict=True) if e.skill == s.name]) for s in task.skills}
+    assert max(acc.values()) >= 0.6
+    assert sum(a < 0.1 for a in acc.values()) >= 3
+
+
+def test_training_lowers_loss_and_reset_restores(student):
+    task = MathTask()
+    rng = np.random.default_rng(0)
+    data = Encoded.of(task.generate("word", 0, 256, rng))
+    student.reset(0)
+    _, before = student.correct(data)
+    for _ in range(3):
+        student.train(data)
+    _, after = student.correct(data)
+    assert after.mean() < before.mean() - 0.1
+    student.reset(0)
+    _, again = student.correct(data)
+    np.testing.assert_allclose(again, before, rtol=1e-5)
+
+
+def test_checkpoint_roundtrip_with_moments(tmp_path, student):
+    student.reset(0)
+    student.train(Encoded.of(MathTask().generate("add", 0, 64, np.random.default_rng(1))))
+    path = tmp_path / "s.safetensors"
+    student.save(path)
+    other = CausalLMStudent(MATH_BASE_CONFIG, path)
+    for (name, a), b in zip(student.model.state_dict().items(), other.model.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)
+    assert other.base_moments, "AdamW moments should travel with the checkpoint"
+    assert path.stat().st_size < 5 * 2**20
