@@ -11,7 +11,7 @@ from safetensors import safe_open
 from teachgym.core import REGIMES, TeachEnv
 from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import CausalLMStudent, StudentConfig
-from teachgym.students.pretrain import MATH_BASE
+from teachgym.students.pretrain import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
 from teachgym.types import Task
@@ -35,6 +35,13 @@ def _positive_float(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_rehearsal(value: Any) -> float:
+    """Rehearsal examples per teacher example: a finite non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+        raise ValueError(f"rehearsal must be a non-negative number, got {value!r}")
+    return float(value)
+
+
 def math_task(skills: Sequence[str] | None) -> Task:
     task = MathTask()
     return task if skills is None else SkillSubset(task, list(skills))
@@ -42,12 +49,10 @@ def math_task(skills: Sequence[str] | None) -> Task:
 
 def make_student(checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str) -> CausalLMStudent:
     path = MATH_BASE if checkpoint is None else checkpoint
-    return CausalLMStudent(checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup,
-                           device=device)
+    return CausalLMStudent(checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup, device=device)
 
 
-def validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime,
-                    device) -> int:
+def validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device) -> int:
     """Check the kwargs every Math env shares; returns the budget (default horizon x examples_per_step)."""
     _positive_int("horizon", horizon)
     _positive_int("examples_per_step", examples_per_step)
@@ -114,16 +119,39 @@ class MathEnv(TeachEnv):
     - v0: initial release.
     """
 
-    def __init__(self, horizon: int = 20, examples_per_step: int = 512, budget: int | None = None,
-                 eval_per_level: int = 32, lr: float = 1e-3, batch_size: int = 64, warmup: int = 20,
-                 regime: str = "accumulate", mastery: float = 0.9, skills: Sequence[str] | None = None,
-                 checkpoint: str | None = None, split_seed: int = 0, device: str = "cpu"):
-        budget = validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime,
-                                 device)
+    def __init__(
+        self,
+        horizon: int = 20,
+        examples_per_step: int = 512,
+        budget: int | None = None,
+        eval_per_level: int = 32,
+        lr: float = 1e-3,
+        batch_size: int = 64,
+        warmup: int = 20,
+        regime: str = "accumulate",
+        mastery: float = 0.9,
+        skills: Sequence[str] | None = None,
+        rehearsal: float = 0.0,
+        checkpoint: str | None = None,
+        split_seed: int = 0,
+        device: str = "cpu",
+    ):
+        budget = validate_common(
+            horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
+        )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
         task = math_task(skills)
-        super().__init__(task, SkillListInterface(task, mastery=float(mastery)),
-                         lambda: make_student(checkpoint, lr, batch_size, warmup, device),
-                         horizon=horizon, examples_per_step=examples_per_step, budget=budget,
-                         eval_per_level=eval_per_level, regime=regime, split_seed=split_seed)
+        super().__init__(
+            task,
+            SkillListInterface(task, mastery=float(mastery)),
+            lambda: make_student(checkpoint, lr, batch_size, warmup, device),
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            regime=regime,
+            split_seed=split_seed,
+            rehearsal=check_rehearsal(rehearsal),
+            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+        )

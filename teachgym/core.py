@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+import torch
 
 from teachgym.interfaces.base import EpisodeState, Interface
 from teachgym.students.causal_lm import CausalLMStudent, Encoded
@@ -37,16 +38,34 @@ class TeachEnv(gym.Env):
             examples drawn uniformly from all data of earlier steps of the episode (a rehearsal buffer
             in the spirit of DataEnvGym's training on everything generated so far).
         split_seed: seed of the fixed val/test splits (the same for every episode seed).
+        rehearsal: replay examples per teacher example, drawn evenly from ``rehearsal_skills`` at every
+            level (the base student's pretraining mix) and added to each step's training data. They
+            cost the teacher no budget: they are the student's own recipe against forgetting.
+        rehearsal_skills: the skills replayed (default: none).
     """
 
     metadata: ClassVar[dict] = {"render_modes": []}
 
-    def __init__(self, task: Task, interface: Interface, make_student: Callable[[], CausalLMStudent], *,
-                 horizon: int, examples_per_step: int, budget: int, eval_per_level: int,
-                 regime: str = "continual", split_seed: int = 0):
+    def __init__(
+        self,
+        task: Task,
+        interface: Interface,
+        make_student: Callable[[], CausalLMStudent],
+        *,
+        horizon: int,
+        examples_per_step: int,
+        budget: int,
+        eval_per_level: int,
+        regime: str = "continual",
+        split_seed: int = 0,
+        rehearsal: float = 0.0,
+        rehearsal_skills: tuple[str, ...] = (),
+    ):
         self.task, self.interface = task, interface
         self.horizon, self.examples_per_step, self.budget = horizon, examples_per_step, budget
         self.eval_per_level, self.regime = eval_per_level, regime
+        self.rehearsal = rehearsal
+        self.rehearsal_cells = [(s, lv) for s in rehearsal_skills for lv in range(task.num_levels)]
         self.action_space = interface.action_space
         self.observation_space = interface.observation_space
         self.student = make_student()
@@ -73,7 +92,8 @@ class TeachEnv(gym.Env):
             with np.errstate(invalid="ignore", divide="ignore"):
                 out.append(np.where(total > 0, hits / total, np.nan))
         val_loss = np.bincount(self._cells[:n_val, 0], weights=loss[:n_val], minlength=k) / np.maximum(
-            np.bincount(self._cells[:n_val, 0], minlength=k), 1)
+            np.bincount(self._cells[:n_val, 0], minlength=k), 1
+        )
         return Report(val=out[0], test=out[1], val_loss=val_loss)
 
     # -- gymnasium API ------------------------------------------------------------------------
@@ -85,9 +105,15 @@ class TeachEnv(gym.Env):
             self._base_report = self.evaluate()
         report = self._base_report
         k, lv = len(self.task.skills), self.task.num_levels
-        self.state = EpisodeState(task=self.task, report=report, previous=report, used=np.zeros((k, lv), np.int64),
-                                  budget=self.budget, examples_per_step=self.examples_per_step,
-                                  horizon=self.horizon)
+        self.state = EpisodeState(
+            task=self.task,
+            report=report,
+            previous=report,
+            used=np.zeros((k, lv), np.int64),
+            budget=self.budget,
+            examples_per_step=self.examples_per_step,
+            horizon=self.horizon,
+        )
         self._pool = []
         obs = self.interface.observe(self.state)
         return obs, self._info(StepTimes(other=time.perf_counter() - t0), None)
@@ -103,10 +129,12 @@ class TeachEnv(gym.Env):
         t = time.perf_counter()
         examples = self.generate(plan)
         batch = Encoded.of(examples) if examples else None
+        replay = self.replay(len(examples))
+        replay_batch = Encoded.of(replay) if replay else None
         times.generate = time.perf_counter() - t
 
         t = time.perf_counter()
-        stats = self._train(batch)
+        stats = self._train(batch, replay_batch)
         times.train = time.perf_counter() - t
         for e in examples:
             state.used[self.task.skill_index(e.skill), e.level] += 1
@@ -132,17 +160,33 @@ class TeachEnv(gym.Env):
             examples += self.task.generate(item.skill, item.level, item.count, self.np_random)
         return examples
 
-    def _train(self, batch: Encoded | None) -> TrainStats:
+    def replay(self, n_teacher: int) -> list[Example]:
+        """The step's rehearsal examples (see ``rehearsal``)."""
+        n = round(self.rehearsal * n_teacher)
+        if n <= 0 or not self.rehearsal_cells:
+            return []
+        counts = np.bincount(
+            self.np_random.integers(len(self.rehearsal_cells), size=n), minlength=len(self.rehearsal_cells)
+        )
+        return [
+            e
+            for (s, lv), c in zip(self.rehearsal_cells, counts, strict=True)
+            if c
+            for e in self.task.generate(s, lv, int(c), self.np_random)
+        ]
+
+    def _train(self, batch: Encoded | None, replay: Encoded | None = None) -> TrainStats:
+        """Train on the teacher's batch, plus rehearsal, plus (accumulate) a replay of earlier steps."""
         if batch is None:
             return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
-        data = batch
+        parts = [batch] + ([replay] if replay is not None else [])
         if self.regime == "accumulate" and self._pool:
             old = Encoded.cat(self._pool)
-            pick = self.np_random.integers(len(old), size=len(batch))
-            data = Encoded.cat([batch, Encoded(old.ids[pick], old.mask[pick])])
+            pick = torch.from_numpy(self.np_random.integers(len(old), size=len(batch)))
+            parts.append(Encoded(old.ids[pick], old.mask[pick]))
         if self.regime == "accumulate":
-            self._pool.append(batch)
-        stats = self.student.train(data)
+            self._pool.append(batch)  # only the teacher's data is accumulated
+        stats = self.student.train(parts[0] if len(parts) == 1 else Encoded.cat(parts))
         stats.examples = len(batch)
         return stats
 
@@ -158,7 +202,8 @@ class TeachEnv(gym.Env):
             "examples_total": s.spent,
             "train_loss": float("nan") if stats is None else stats.loss,
             "updates": 0 if stats is None else stats.updates,
+            "train_tokens": 0 if stats is None else stats.tokens,
             "diverged": bool(stats is not None and stats.diverged),
-            "timings": times.as_dict(),
+            "timings": times.as_timings(),
             **{k: v for k, v in s.extra.items() if k.startswith("info_")},
         }

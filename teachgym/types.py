@@ -11,7 +11,7 @@ provide these few methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -68,7 +68,7 @@ class TrainStats:
     loss: float  # mean training loss over the step's updates (nan if nothing was trained)
     updates: int  # optimizer steps taken
     examples: int  # examples trained on
-    tokens: int  # answer tokens that carried loss
+    tokens: int  # token positions processed (batch x trimmed width, summed over updates)
     diverged: bool = False  # True if the loss went non-finite; the student is then unusable
 
 
@@ -136,9 +136,38 @@ class Student(Protocol):
         """(correct, loss) per example: greedy answer == gold, and mean answer-token loss."""
 
 
+class Timings(Mapping[str, float]):
+    """Wall-clock seconds of one step by phase: a read-only mapping (``dict(t)``, ``t["train"]``).
+
+    Two Timings compare equal when they time the same phases: wall-clock time is a property of the
+    run, not of the trajectory, so determinism checks (Gymnasium's ``check_env`` compares ``info``)
+    see equal infos for equal trajectories.
+    """
+
+    def __init__(self, **seconds: float):
+        self._seconds = dict(seconds)
+
+    def __getitem__(self, key: str) -> float:
+        return self._seconds[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._seconds)
+
+    def __len__(self) -> int:
+        return len(self._seconds)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Timings) and self._seconds.keys() == other._seconds.keys()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Timings(" + ", ".join(f"{k}={v:.4f}" for k, v in self._seconds.items()) + ")"
+
+
 @dataclass
 class StepTimes:
-    """Wall-clock seconds of one step, by phase."""
+    """Accumulates the seconds of one step by phase while it runs."""
 
     generate: float = 0.0
     train: float = 0.0
@@ -146,6 +175,5 @@ class StepTimes:
     other: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, float]:
-        return {"generate": self.generate, "train": self.train, "evaluate": self.evaluate,
-                "other": self.other, **self.extra}
+    def as_timings(self) -> Timings:
+        return Timings(generate=self.generate, train=self.train, evaluate=self.evaluate, other=self.other, **self.extra)

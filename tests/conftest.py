@@ -13,7 +13,10 @@ torch.set_num_threads(int(os.environ.get("TEACHGYM_TEST_THREADS", "1")))
 
 # Kwargs that make each registered id cheap enough for unit tests (same code paths as the defaults).
 SMALL: dict[str, dict] = {
-    "TeachGym/Math-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
+    "TeachGym/Math-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathCurriculum-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathSkillTree-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathOpenEnded-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
 }
 
 

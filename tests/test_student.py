@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 import torch
 
+from teachgym.envs.math import checkpoint_config
 from teachgym.students.causal_lm import CausalLMStudent, Encoded
-from teachgym.students.pretrain import MATH_BASE, MATH_BASE_CONFIG
+from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import BOS, EOS, decode, encode, encode_batch
 from teachgym.tasks.math import MathTask
 
 
 @pytest.fixture(scope="module")
 def student():
-    return CausalLMStudent(MATH_BASE_CONFIG, MATH_BASE)
+    return CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE)
 
 
 def test_tokenizer_roundtrip_and_mask():
@@ -28,9 +29,15 @@ def test_tokenizer_roundtrip_and_mask():
 
 def greedy(student: CausalLMStudent, prompt: str, max_new: int = 8) -> str:
     ids = torch.tensor([[BOS, *encode(prompt)]])
-    out = student.model.generate(ids, max_new_tokens=max_new, do_sample=False, eos_token_id=EOS, pad_token_id=0,
-                                 attention_mask=torch.ones_like(ids))
-    return decode(out[0, ids.shape[1]:].tolist())
+    out = student.model.generate(
+        ids,
+        max_new_tokens=max_new,
+        do_sample=False,
+        eos_token_id=EOS,
+        pad_token_id=0,
+        attention_mask=torch.ones_like(ids),
+    )
+    return decode(out[0, ids.shape[1] :].tolist())
 
 
 def test_teacher_forced_check_equals_generate(student):
@@ -73,7 +80,7 @@ def test_checkpoint_roundtrip_with_moments(tmp_path, student):
     student.train(Encoded.of(MathTask().generate("add", 0, 64, np.random.default_rng(1))))
     path = tmp_path / "s.safetensors"
     student.save(path)
-    other = CausalLMStudent(MATH_BASE_CONFIG, path)
+    other = CausalLMStudent(checkpoint_config(path), path)
     for (name, a), b in zip(student.model.state_dict().items(), other.model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
     assert other.base_moments, "AdamW moments should travel with the checkpoint"

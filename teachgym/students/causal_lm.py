@@ -68,8 +68,10 @@ class Encoded:
     @classmethod
     def cat(cls, parts: Sequence[Encoded]) -> Encoded:
         width = max(p.ids.shape[1] for p in parts)
-        pad = [(F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD), F.pad(p.mask, (0, width - p.mask.shape[1])))
-               for p in parts]
+        pad = [
+            (F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD), F.pad(p.mask, (0, width - p.mask.shape[1])))
+            for p in parts
+        ]
         return cls(torch.cat([a for a, _ in pad]), torch.cat([b for _, b in pad]))
 
     @classmethod
@@ -126,9 +128,19 @@ class CausalLMStudent:
         grad_clip: max global gradient norm. device: "cpu", "cuda" or "auto".
     """
 
-    def __init__(self, config: StudentConfig = StudentConfig(), checkpoint: str | Path | None = None, *,
-                 lr: float = 1e-3, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.98),
-                 batch_size: int = 64, warmup: int = 0, grad_clip: float = 1.0, device: str = "cpu"):
+    def __init__(
+        self,
+        config: StudentConfig = StudentConfig(),
+        checkpoint: str | Path | None = None,
+        *,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.98),
+        batch_size: int = 64,
+        warmup: int = 0,
+        grad_clip: float = 1.0,
+        device: str = "cpu",
+    ):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.config, self.device = config, torch.device(device)
@@ -137,8 +149,7 @@ class CausalLMStudent:
         if checkpoint is not None:
             self.model.load_state_dict(load_weights(checkpoint, self.device), strict=False)
         self.base_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas,
-                                           weight_decay=weight_decay)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
         self.base_moments = load_moments(checkpoint, self.model, self.device) if checkpoint is not None else {}
         self.generator = torch.Generator(device="cpu")
         self.updates = 0
@@ -164,19 +175,21 @@ class CausalLMStudent:
             return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
         self.model.train()
         order = torch.randperm(n, generator=self.generator)
-        losses, updates = [], 0
+        losses, updates, tokens = [], 0, 0
         for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             ids, mask = data.ids[idx].to(self.device), data.mask[idx].to(self.device)
             width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
             ids, mask = ids[:, :width], mask[:, :width]
+            tokens += ids.numel()
             logits = self.model(input_ids=ids).logits
             m = mask[:, 1:]
             ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
             loss = (ce * m).sum() / m.sum()
             if not torch.isfinite(loss):
-                return TrainStats(loss=float("nan"), updates=updates, examples=n,
-                                  tokens=int(data.mask.sum()), diverged=True)
+                return TrainStats(
+                    loss=float("nan"), updates=updates, examples=n, tokens=int(data.mask.sum()), diverged=True
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.grad_clip:
@@ -187,8 +200,7 @@ class CausalLMStudent:
             self.updates += 1
             updates += 1
             losses.append(loss.item())
-        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n,
-                          tokens=int(data.mask.sum()))
+        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens)
 
     @torch.inference_mode()
     def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -197,8 +209,8 @@ class CausalLMStudent:
         self.model.eval()
         right, losses = [], []
         for start in range(0, len(data), batch_size):
-            ids = data.ids[start:start + batch_size].to(self.device)
-            mask = data.mask[start:start + batch_size].to(self.device)
+            ids = data.ids[start : start + batch_size].to(self.device)
+            mask = data.mask[start : start + batch_size].to(self.device)
             logits = self.model(input_ids=ids).logits
             hit = (logits[:, :-1].argmax(-1) == ids[:, 1:]) | (mask[:, 1:] == 0)
             right.append(hit.all(1).cpu())
@@ -207,8 +219,11 @@ class CausalLMStudent:
 
     def save(self, path: str | Path, optimizer: bool = True) -> None:
         """Weights (and AdamW moments, so that training resumes without a fresh-optimizer shock)."""
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()
-                 if not k.endswith("lm_head.weight")}
+        state = {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.model.state_dict().items()
+            if not k.endswith("lm_head.weight")
+        }
         if optimizer:
             for name, p in self.model.named_parameters():
                 st = self.optimizer.state.get(p)
@@ -231,5 +246,3 @@ def flops_per_token(config: StudentConfig) -> float:
     h, f, n = config.hidden_size, config.intermediate_size, config.num_layers
     params = n * (4 * h * h + 3 * h * f) + VOCAB_SIZE * h
     return 6.0 * params + 6.0 * n * h * config.max_length
-
-

@@ -22,14 +22,25 @@ CHECKPOINTS = Path(__file__).parent / "checkpoints"
 MATH_BASE = CHECKPOINTS / "math-base.safetensors"
 # The skills the shipped Math base student is trained on (the rest it has never seen).
 MATH_BASE_SKILLS = ("add", "sub", "mul", "cmp", "dsum")
-MATH_BASE_CONFIG = StudentConfig(hidden_size=64, num_layers=2, num_heads=4, intermediate_size=192, max_length=40)
-MATH_BASE_UPDATES = 8000
-MATH_BASE_SCHEDULE = {"batch_size": 64, "lr": 3e-3, "final_lr": 1e-3, "warmup": 100}
+MATH_BASE_CONFIG = StudentConfig(hidden_size=128, num_layers=3, num_heads=4, intermediate_size=384, max_length=40)
+MATH_BASE_UPDATES = 6000
+MATH_BASE_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 5e-4, "warmup": 100}
 
 
-def pretrain(task: Task, skills: Sequence[str], *, config: StudentConfig = StudentConfig(), updates: int = 6000,
-             batch_size: int = 64, lr: float = 3e-3, final_lr: float = 1e-3, warmup: int = 100, seed: int = 0,
-             log_every: int = 500, verbose: bool = True) -> CausalLMStudent:
+def pretrain(
+    task: Task,
+    skills: Sequence[str],
+    *,
+    config: StudentConfig = StudentConfig(),
+    updates: int = 6000,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    final_lr: float = 1e-3,
+    warmup: int = 100,
+    seed: int = 0,
+    log_every: int = 500,
+    verbose: bool = True,
+) -> CausalLMStudent:
     """Train a fresh student on ``skills`` (all levels, equal shares) for ``updates`` AdamW steps.
 
     The learning rate warms up over ``warmup`` updates, then follows a cosine from ``lr`` down to
@@ -52,8 +63,10 @@ def pretrain(task: Task, skills: Sequence[str], *, config: StudentConfig = Stude
         student.lr *= min(1.0, (done + chunk) / warmup)
         stats = student.train(Encoded(data.ids[keep], data.mask[keep]))
         if verbose and (done // chunk) % max(1, log_every // chunk) == 0:
-            print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s",
-                  flush=True)
+            print(
+                f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s",
+                flush=True,
+            )
     return student
 
 
@@ -63,7 +76,13 @@ def build_math_base(out: str | Path | None = None, *, seed: int = 0, updates: in
 
     path = Path(out) if out is not None else MATH_BASE
     path.parent.mkdir(parents=True, exist_ok=True)
-    student = pretrain(MathTask(), MATH_BASE_SKILLS, config=MATH_BASE_CONFIG,
-                       updates=MATH_BASE_UPDATES if updates is None else updates, seed=seed, **MATH_BASE_SCHEDULE)
+    student = pretrain(
+        MathTask(),
+        MATH_BASE_SKILLS,
+        config=MATH_BASE_CONFIG,
+        updates=MATH_BASE_UPDATES if updates is None else updates,
+        seed=seed,
+        **MATH_BASE_SCHEDULE,
+    )
     student.save(path)
     return path

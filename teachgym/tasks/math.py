@@ -169,9 +169,7 @@ def _sample_expr(level: int, n: int, rng: np.random.Generator) -> Prompts:
         values = np.where(minus == 1, a - b, a + b) * c
         prompts = [
             f"{z}*({x}{'-' if m else '+'}{y})=" if f else f"({x}{'-' if m else '+'}{y})*{z}="
-            for x, y, z, m, f in zip(
-                a.tolist(), b.tolist(), c.tolist(), minus.tolist(), front.tolist(), strict=True
-            )
+            for x, y, z, m, f in zip(a.tolist(), b.tolist(), c.tolist(), minus.tolist(), front.tolist(), strict=True)
         ]
         return prompts, _strs(values)
     operands = rng.integers(1, 10, (n, level + 3))
@@ -197,9 +195,7 @@ def _sample_word(level: int, n: int, rng: np.random.Generator) -> Prompts:
     names = _NAMES[rng.integers(0, len(_NAMES), n)].tolist()
     if level == 2:
         bags, each = _draw(((2, 9), (2, 19)), n, rng)
-        prompts = [
-            f"{p} has {x} bags of {y} ?" for p, x, y in zip(names, bags.tolist(), each.tolist(), strict=True)
-        ]
+        prompts = [f"{p} has {x} bags of {y} ?" for p, x, y in zip(names, bags.tolist(), each.tolist(), strict=True)]
         return prompts, _strs(bags * each)
     if level == 0:
         a, b = _draw((_D1, _D1), n, rng)
@@ -210,9 +206,7 @@ def _sample_word(level: int, n: int, rng: np.random.Generator) -> Prompts:
         verb = rng.integers(0, len(_VERBS), n)
     values = np.where(verb < len(_ADD_VERBS), a + b, a - b)
     verbs = _VERBS[verb].tolist()
-    prompts = [
-        f"{p} has {x} {v} {y} ?" for p, x, v, y in zip(names, a.tolist(), verbs, b.tolist(), strict=True)
-    ]
+    prompts = [f"{p} has {x} {v} {y} ?" for p, x, v, y in zip(names, a.tolist(), verbs, b.tolist(), strict=True)]
     return prompts, _strs(values)
 
 
@@ -227,8 +221,7 @@ def _sample_lin(level: int, n: int, rng: np.random.Generator) -> Prompts:
     coefs = [""] * int(keep.sum()) if level == 0 else a[keep].tolist()
     signs = np.where(minus[keep] == 1, "-", "+").tolist()
     prompts = [
-        f"{p}x{s}{q}={r};x="
-        for p, s, q, r in zip(coefs, signs, b[keep].tolist(), c[keep].tolist(), strict=True)
+        f"{p}x{s}{q}={r};x=" for p, s, q, r in zip(coefs, signs, b[keep].tolist(), c[keep].tolist(), strict=True)
     ]
     return prompts, _strs(x[keep])
 
@@ -322,9 +315,7 @@ class _Form:
 
 _FORMS = (
     _Form(
-        Skill(
-            "add", "addition with carries", ("2-digit + 1-digit", "2-digit + 2-digit", "3-digit + 3-digit")
-        ),
+        Skill("add", "addition with carries", ("2-digit + 1-digit", "2-digit + 2-digit", "3-digit + 3-digit")),
         _sample_add,
         _reader(rf"{N}\+{N}=", lambda a, b: str(int(a) + int(b)), _sum_level),
     ),
@@ -434,6 +425,13 @@ class MathTask:
         self._forms = {form.skill.name: form for form in _FORMS}
         self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
 
+    def __getstate__(self) -> dict:
+        return {"_splits": self._splits}  # the forms hold closures: rebuilt on load
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        self._splits = state["_splits"]
+
     def skill_index(self, name: str) -> int:
         self._form(name)
         return list(self._forms).index(name)
@@ -486,9 +484,7 @@ class MathTask:
         return list(val), list(test)
 
     @staticmethod
-    def _draw_split(
-        form: _Form, level: int, per_level: int, rng: np.random.Generator
-    ) -> dict[str, list[Example]]:
+    def _draw_split(form: _Form, level: int, per_level: int, rng: np.random.Generator) -> dict[str, list[Example]]:
         """``per_level`` distinct val and test examples by rejection sampling of the skill's sampler."""
         name = form.skill.name
         picked: dict[str, dict[str, str]] = {"val": {}, "test": {}}
@@ -501,16 +497,12 @@ class MathTask:
                     f"its prompt space yielded only {found} prompts"
                 )
             before = sum(map(len, picked.values()))
-            for prompt, answer in zip(
-                *form.sample(level, max(_SPLIT_ROUND, 8 * per_level), rng), strict=True
-            ):
+            for prompt, answer in zip(*form.sample(level, max(_SPLIT_ROUND, 8 * per_level), rng), strict=True):
                 part = partition(name, prompt)
                 if part != "train" and len(picked[part]) < per_level:
                     picked[part].setdefault(prompt, answer)
             idle = idle + 1 if sum(map(len, picked.values())) == before else 0
-        return {
-            part: [Example(name, level, p, a) for p, a in items.items()] for part, items in picked.items()
-        }
+        return {part: [Example(name, level, p, a) for p, a in items.items()] for part, items in picked.items()}
 
     def _form(self, skill: str) -> _Form:
         if skill not in self._forms:
