@@ -1,0 +1,158 @@
+"""One-step lookahead: an expensive upper reference that tries candidate plans on the real student.
+
+Not a practical teacher (it trains the student ``candidates + 1`` times per env step), but a yardstick:
+how much a greedy teacher that could *try* its options on val would gain.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from teachgym.interfaces.base import weights_to_action
+
+
+@dataclass
+class EnvSnapshot:
+    """Everything one ``TeachEnv.step`` changes (see ``snapshot``)."""
+
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    updates: int
+    generator: torch.Tensor
+    torch_rng: torch.Tensor
+    np_random: dict[str, Any]
+    state: dict[str, Any]
+    pool: list
+
+
+def snapshot(env: gym.Env) -> EnvSnapshot:
+    """Copy the mutable state of a TeachEnv: the student's weights, AdamW state, update count (it drives
+    the learning-rate warm-up) and shuffling generator, torch's global RNG, the env's ``np_random``
+    (data generation, replay), its ``EpisodeState`` (the ``used`` counts, reports, step) and the
+    ``accumulate`` regime's data pool."""
+    env = env.unwrapped
+    student, state = env.student, env.state
+    fields = {
+        k: (v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v) if k == "extra" else v)
+        for k, v in vars(state).items()
+    }
+    return EnvSnapshot(
+        model=copy.deepcopy(student.model.state_dict()),
+        optimizer=copy.deepcopy(student.optimizer.state_dict()),
+        updates=student.updates,
+        generator=student.generator.get_state(),
+        torch_rng=torch.get_rng_state(),
+        np_random=copy.deepcopy(env.np_random.bit_generator.state),
+        state=fields,
+        pool=list(env._pool),
+    )
+
+
+def restore(env: gym.Env, snap: EnvSnapshot) -> None:
+    """Put a TeachEnv back exactly as ``snap`` found it (the snapshot stays reusable: nothing aliases it)."""
+    env = env.unwrapped
+    student = env.student
+    student.model.load_state_dict(snap.model)  # copies into the existing parameters
+    # Optimizer.load_state_dict keeps the given tensors (no copy when dtype and device match): copy them,
+    # or the next step's in-place AdamW update would corrupt the snapshot.
+    student.optimizer.load_state_dict(copy.deepcopy(snap.optimizer))
+    student.updates = snap.updates
+    student.generator.set_state(snap.generator)
+    torch.set_rng_state(snap.torch_rng)
+    env.np_random.bit_generator.state = copy.deepcopy(snap.np_random)
+    for k, v in snap.state.items():
+        setattr(env.state, k, v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v) if k == "extra" else v)
+    env._pool[:] = snap.pool
+
+
+def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
+    """Per skill: every prerequisite (present in ``skills``) has easiest-level val accuracy >= ``ready``."""
+    names = [s.name for s in skills]
+    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
+
+
+class LookaheadTeacher:
+    """Greedy one-step lookahead on val: try each candidate plan for real, keep the best.
+
+    At every step the teacher snapshots the env (``snapshot``: student weights, AdamW state, RNGs,
+    episode state, data pool), runs one real ``env.unwrapped.step`` per candidate plan from that same
+    snapshot, scores it by the resulting mean *val* accuracy (``info["val_mean"]``; test is never read),
+    restores the snapshot after each, and returns the best candidate's action (ties: the earlier
+    candidate). The env then takes that step for real, so the step costs ``candidates + 1`` training
+    and evaluation rounds: ``candidates + 1`` times the wall time of a plain teacher.
+
+    Candidates, in this order, truncated to ``candidates``:
+      1. uniform;
+      2. the plan chosen at the previous step (the current best), if any;
+      3. for each of the ``top_k`` weakest skills (lowest val accuracy) that are *within reach* (every
+         prerequisite's easiest level at val accuracy >= ``ready``, as in FrontierTeacher) and not
+         mastered, a plan giving it ``focus`` of the data, the rest spread evenly;
+      4. random mixtures drawn from a symmetric Dirichlet(``concentration``) (seeded by ``reset``) to
+         fill up to ``candidates``.
+
+    Greedy on a noisy val split, so it can overfit val a little: compare it on test.
+
+    Args:
+        candidates: plans tried per step (>= 1).
+        top_k: weakest within-reach skills given a focused plan.
+        focus: share of the data of a focused plan's skill.
+        ready: prerequisite readiness threshold (easiest-level val accuracy).
+        concentration: Dirichlet concentration of the random mixtures.
+    """
+
+    def __init__(
+        self, candidates: int = 6, top_k: int = 3, focus: float = 0.6, ready: float = 0.5, concentration: float = 1.0
+    ):
+        if candidates < 1:
+            raise ValueError(f"candidates must be at least 1, got {candidates!r}")
+        self.candidates, self.top_k, self.focus = int(candidates), int(top_k), float(focus)
+        self.ready, self.concentration = float(ready), float(concentration)
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        self.env = env.unwrapped
+        self.skills = self.env.task.skills
+        self.rng = np.random.default_rng(seed)
+        self.best: np.ndarray | None = None
+        self.last_candidates: list[np.ndarray] = []
+        self.last_scores: list[float] = []
+
+    def plans(self, observation: Any) -> list[np.ndarray]:
+        """This step's candidate weight vectors (see the class docstring)."""
+        k = len(self.skills)
+        out = [np.full(k, 1.0 / k)]
+        if self.best is not None:
+            out.append(self.best)
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(k, -1)[:, 0]
+        open_ = within_reach(self.skills, easiest, self.ready) & (acc < 1.0)
+        for i in [i for i in np.argsort(acc, kind="stable") if open_[i]][: self.top_k]:
+            w = np.full(k, (1.0 - self.focus) / k)
+            w[i] += self.focus
+            out.append(w)
+        out = out[: self.candidates]
+        while len(out) < self.candidates:
+            out.append(self.rng.dirichlet(np.full(k, self.concentration)))
+        return out
+
+    def act(self, observation: Any) -> np.ndarray:
+        plans = self.plans(observation)
+        snap = snapshot(self.env)
+        scores = []
+        for w in plans:
+            _, _, _, _, info = self.env.step(weights_to_action(w))
+            val = float(info["val_mean"])
+            scores.append(val if np.isfinite(val) and not info.get("diverged", False) else -np.inf)
+            restore(self.env, snap)
+        best = int(np.argmax(scores))
+        self.last_candidates, self.last_scores = plans, scores
+        self.best = plans[best]
+        return weights_to_action(plans[best])
+
+    def observe(self, observation: Any, reward: float, terminated: bool, truncated: bool, info: dict) -> None:
+        pass
