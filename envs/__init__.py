@@ -6,6 +6,9 @@ import gymnasium as gym
 
 ENV_IDS: dict[str, str] = {
     "TeachGym/Math-v0": "teachgym.envs.math:MathEnv",
+    "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumEnv",
+    "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeEnv",
+    "TeachGym/MathOpenEnded-v0": "teachgym.envs.open_ended:MathOpenEndedEnv",
 }
 
 

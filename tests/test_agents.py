@@ -5,9 +5,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from teachgym.agents import AGENTS, make_agent, run_episode
-from teachgym.agents.heuristics import FrontierTeacher, PrerequisiteCurriculumTeacher, topological_order
 
+from teachgym.agents import AGENT_ENVS, AGENTS, make_agent, run_episode
+from teachgym.agents.heuristics import FrontierTeacher, PrerequisiteCurriculumTeacher, topological_order
 from tests.conftest import small_kwargs
 
 MATH = "TeachGym/Math-v0"
@@ -18,7 +18,20 @@ def env():
     return gym.make(MATH, **small_kwargs(MATH))
 
 
-@pytest.mark.parametrize("name", sorted(AGENTS))
+NEEDS_FILES = {"sb3", "llm"}  # need a trained model / a local LM: tested in their own files
+SKILL_LIST = sorted(set(AGENTS) - set(AGENT_ENVS) - NEEDS_FILES)
+
+
+@pytest.mark.parametrize("name", sorted(AGENT_ENVS))
+def test_env_specific_agents_run_on_their_env(name):
+    env_id = AGENT_ENVS[name]
+    env = gym.make(env_id, **small_kwargs(env_id))
+    traj = run_episode(env, make_agent(name), seed=0)
+    assert len(traj.rewards) == env.unwrapped.horizon
+    assert traj.gain == pytest.approx(sum(traj.rewards), abs=1e-9)
+
+
+@pytest.mark.parametrize("name", SKILL_LIST)
 def test_every_agent_runs_an_episode(env, name):
     traj = run_episode(env, make_agent(name), seed=0)
     assert len(traj.actions) == len(traj.rewards) == env.unwrapped.horizon

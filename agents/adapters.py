@@ -1,0 +1,88 @@
+"""The Math-v0 heuristics, adapted to the bucket (MathCurriculum-v0) and skill-tree (MathSkillTree-v0) actions.
+
+Both target what ``FrontierTeacher`` targets: the weakest skill *within reach* (every prerequisite at
+least ``ready`` on its easiest level), at its frontier level (the easiest level below ``mastery``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from teachgym.agents.heuristics import _Base, topological_order
+from teachgym.interfaces.skill_list import frontier_levels
+
+
+def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
+    """Per skill: every prerequisite (among ``skills``) has accuracy >= ``ready`` on its easiest level."""
+    names = [s.name for s in skills]
+    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
+
+
+def weakest(accuracy: np.ndarray, *preferences: np.ndarray) -> int:
+    """The least accurate skill among the first non-empty preference mask (all skills if none)."""
+    for mask in preferences:
+        if mask.any():
+            return int(np.argmin(np.where(mask, accuracy, np.inf)))
+    return int(np.argmin(accuracy))
+
+
+class CurriculumFrontierTeacher(_Base):
+    """MathCurriculum-v0: the frontier bucket of the weakest not-yet-mastered skill within reach.
+
+    Falls back to the weakest skill within reach, then the weakest skill, when nothing qualifies.
+    """
+
+    def __init__(self, ready: float = 0.5, mastery: float = 0.9):
+        self.ready, self.mastery = ready, mastery
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.num_levels = env.unwrapped.task.num_levels
+
+    def act(self, observation: Any) -> np.int64:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        levels = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), self.num_levels)
+        reach = within_reach(self.skills, levels[:, 0], self.ready)
+        open_ = ~(levels >= self.mastery).all(1)
+        skill = weakest(acc, reach & open_, reach)
+        level = int(frontier_levels(levels, self.mastery)[skill])
+        return np.int64(skill * self.num_levels + level)
+
+
+class SkillTreeExplorer(_Base):
+    """MathSkillTree-v0: explore every skill once (prerequisites first), then exploit the frontier.
+
+    After the exploration round it picks the weakest skill within reach that still has something to
+    learn and trains its easiest revealed level below ``mastery``; if all its revealed levels are
+    mastered, it explores the skill's next level. It only ever takes valid actions.
+    """
+
+    def __init__(self, ready: float = 0.5, mastery: float = 0.9):
+        self.ready, self.mastery = ready, mastery
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.num_levels = env.unwrapped.task.num_levels
+        self.to_explore = topological_order(self.skills)
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        shape = (len(acc), self.num_levels)
+        revealed = np.asarray(observation["revealed"]).reshape(shape) > 0.5
+        levels = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(shape)
+        while self.to_explore:
+            skill = self.to_explore.pop(0)
+            if not revealed[skill].all():
+                return np.array([0, skill, 0], dtype=np.int64)
+        below = revealed & (levels < self.mastery)
+        hidden = ~revealed.all(1)
+        reach = within_reach(self.skills, levels[:, 0], self.ready)  # level 0 is always revealed
+        skill = weakest(acc, reach & (below.any(1) | hidden), reach)
+        if below[skill].any():
+            return np.array([1, skill, int(below[skill].argmax())], dtype=np.int64)
+        if hidden[skill]:
+            return np.array([0, skill, 0], dtype=np.int64)
+        return np.array([1, skill, self.num_levels - 1], dtype=np.int64)  # all mastered: rehearse the top

@@ -1,0 +1,179 @@
+"""TeachGym/MathCurriculum-v0: pick the one (skill, level) bucket a tiny transformer practises next.
+
+Also holds what the Math-family envs of this file set share (``MATH_DEFAULTS``, ``check_rehearsal``,
+``MathFamilyEnv``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from teachgym.core import TeachEnv
+from teachgym.envs.math import MathEnv, check_rehearsal, make_student, math_task, validate_common
+from teachgym.interfaces.base import Interface
+from teachgym.interfaces.curriculum import CurriculumInterface
+from teachgym.students.causal_lm import CausalLMStudent
+from teachgym.students.pretrain import MATH_BASE_SKILLS
+from teachgym.types import DataPlan, Example, Report, Task
+
+# Math-v0's keyword defaults, so that every Math-family env starts from the same configuration.
+MATH_DEFAULTS: dict[str, Any] = {
+    name: p.default
+    for name, p in inspect.signature(MathEnv.__init__).parameters.items()
+    if p.default is not inspect.Parameter.empty
+}
+
+
+class MathFamilyEnv(TeachEnv):
+    """A TeachEnv on the Math task built from Math-v0's validated kwargs and a given interface.
+
+    A step whose plan trains nothing (an invalid skill-tree action, an open-ended action with every
+    example rejected, a spent budget) leaves the student unchanged, so the step reuses the last
+    evaluation instead of running it again: its reward is exactly 0.
+    """
+
+    def __init__(
+        self,
+        make_interface: Callable[[Task], Interface],
+        *,
+        horizon: int,
+        examples_per_step: int,
+        budget: int | None,
+        eval_per_level: int,
+        lr: float,
+        batch_size: int,
+        warmup: int,
+        regime: str,
+        skills: Sequence[str] | None,
+        rehearsal: float,
+        checkpoint: str | None,
+        split_seed: int,
+        device: str,
+        task: Task | None = None,
+        student: Callable[[], CausalLMStudent] | None = None,
+    ):
+        budget = validate_common(
+            horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
+        )
+        rehearsal = check_rehearsal(rehearsal)
+        task = math_task(skills) if task is None else task
+        if student is None:
+            student = partial(make_student, checkpoint, lr, batch_size, warmup, device)
+        super().__init__(
+            task,
+            make_interface(task),
+            student,
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            regime=regime,
+            split_seed=split_seed,
+            rehearsal=rehearsal,
+            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+        )
+        self._idle = False
+
+    def generate(self, plan: DataPlan) -> list[Example]:
+        examples = super().generate(plan)
+        self._idle = not examples  # TeachEnv trains nothing (not even replay) on a step without examples
+        return examples
+
+    def evaluate(self) -> Report:
+        if self._idle and self.state is not None:  # nothing was trained: the student is unchanged
+            self._idle = False
+            return self.state.report
+        return super().evaluate()
+
+
+class MathCurriculumEnv(MathFamilyEnv):
+    """
+    ## Description
+    The teacher-student curriculum learning setting (Matiisen et al., 2017) on the Math task: the
+    student is the tiny Llama-family transformer of Math-v0 (character tokenizer, shipped base
+    checkpoint that already adds, subtracts, multiplies, compares and sums digits), and every step
+    the teacher chooses a single *bucket*, one (skill, level) of the ten skills times three
+    difficulty levels; the student trains on ``examples_per_step`` fresh examples of that bucket for
+    real and is evaluated. Unlike Math-v0, the teacher also picks the level, so it must discover
+    for itself that level 2 of ``div`` is hopeless before ``mul`` and level 0 of ``div`` are learnt.
+
+    ## Action Space
+    ``Discrete(num_skills * num_levels)`` (30 with all skills): index ``skill * num_levels + level``,
+    skill-major in the order of ``env.unwrapped.task.skills`` (the order of ``level_accuracy``). The
+    step's ``examples_per_step`` examples (or what is left of the budget) are all drawn from that
+    bucket. Python ints, numpy integer scalars and 0-d or one-element integer arrays are accepted;
+    any other value, or an index outside ``[0, num_skills * num_levels - 1]``, raises a ValueError
+    that names the allowed range (nothing is trained).
+
+    ## Observation Space
+    ``Dict`` of float32 Boxes: the Math-v0 fields, ``accuracy`` (num_skills,) val accuracy per skill
+    (mean over levels), ``accuracy_delta`` (num_skills,) its change over the last step, in [-1, 1],
+    ``level_accuracy`` (num_skills * 3,) val accuracy per bucket, ``data_share`` (num_skills,) share of
+    the episode's examples given to each skill so far, ``budget_left`` (1,) fraction of the budget
+    left; plus ``bucket_share`` (num_skills * 3,) share of the episode's examples given to each
+    bucket so far (all zeros before the first step), indexed like the action.
+
+    ## Rewards
+    The change in mean test accuracy (mean over skills of the mean over levels) caused by the step;
+    an episode's rewards sum to final minus initial test accuracy. The teacher only sees the
+    disjoint val split.
+
+    ## Episode End
+    Terminated when the example budget is spent or the student diverges (``info["diverged"]``);
+    truncated after ``horizon`` steps.
+
+    ## Arguments
+    The Math-v0 arguments, with the same defaults (``mastery`` aside: the teacher picks levels):
+    - ``horizon`` (int): steps per episode.
+    - ``examples_per_step`` (int): training examples per step.
+    - ``budget`` (int | None): examples per episode; None means ``horizon * examples_per_step``.
+    - ``eval_per_level`` (int): val and test items per (skill, level).
+    - ``lr``, ``batch_size``, ``warmup``: AdamW learning rate, examples per update, warm-up updates
+      after each reset.
+    - ``regime`` ("continual" | "accumulate"): train on each step's new data only, or also replay as
+      many examples from earlier steps of the episode.
+    - ``skills`` (list[str] | None): a subset of the skills (None: all ten).
+    - ``rehearsal`` (float): replay examples of the base student's pretraining skills per teacher
+      example, at no budget cost (0: none).
+    - ``checkpoint`` (str | None): a base student safetensors file (None: the shipped one).
+    - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = MATH_DEFAULTS["horizon"],
+        examples_per_step: int = MATH_DEFAULTS["examples_per_step"],
+        budget: int | None = MATH_DEFAULTS["budget"],
+        eval_per_level: int = MATH_DEFAULTS["eval_per_level"],
+        lr: float = MATH_DEFAULTS["lr"],
+        batch_size: int = MATH_DEFAULTS["batch_size"],
+        warmup: int = MATH_DEFAULTS["warmup"],
+        regime: str = MATH_DEFAULTS["regime"],
+        skills: Sequence[str] | None = MATH_DEFAULTS["skills"],
+        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
+        split_seed: int = MATH_DEFAULTS["split_seed"],
+        device: str = MATH_DEFAULTS["device"],
+    ):
+        super().__init__(
+            CurriculumInterface,
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
+            split_seed=split_seed,
+            device=device,
+        )

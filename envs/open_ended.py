@@ -1,0 +1,218 @@
+"""TeachGym/MathOpenEnded-v0: the teacher writes the training examples itself (e.g. an LLM)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv
+from teachgym.envs.math import make_student, math_task
+from teachgym.interfaces.open_ended import UNKNOWN, ErrorReport, OpenEndedInterface, WrittenData, error_lines
+from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.types import Example, Report, StepTimes, Task, TrainStats
+
+DEFAULT_ERROR_SAMPLES = 16
+
+
+class WithUnknownSkill:
+    """A task that also indexes the pseudo-skill ``"unknown"`` (row ``num_skills`` of ``state.used``).
+
+    TeachEnv counts every trained example in ``state.used[task.skill_index(skill), level]``; examples
+    no skill recognises are counted in an extra last row, so the budget (``state.spent``) and
+    ``info["examples_used"]`` (num_skills + 1 entries here) include them.
+    """
+
+    def __init__(self, task: Task):
+        self.base = task
+        self.name, self.skills, self.num_levels = task.name, task.skills, task.num_levels
+
+    def skill_index(self, name: str) -> int:
+        return len(self.skills) if name == UNKNOWN else self.base.skill_index(name)
+
+    def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
+        return self.base.generate(skill, level, n, rng)
+
+    def solve(self, skill: str, prompt: str) -> str | None:
+        return self.base.solve(skill, prompt)
+
+    def verify(self, example: Example) -> bool:
+        return self.base.verify(example)
+
+    def recognise(self, prompt: str) -> tuple[str, int] | None:
+        return self.base.recognise(prompt)
+
+    def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
+        return self.base.splits(per_level, seed)
+
+
+class RecordingStudent(CausalLMStudent):
+    """A CausalLMStudent that keeps the per-item correctness of its last ``correct`` call."""
+
+    last_correct: np.ndarray | None = None
+
+    def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        right, loss = super().correct(data, batch_size)
+        self.last_correct = right
+        return right, loss
+
+
+def recording_student(checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str) -> RecordingStudent:
+    student = make_student(checkpoint, lr, batch_size, warmup, device)
+    student.__class__ = RecordingStudent  # same state, one extra method: reuse make_student as is
+    return student
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class MathOpenEndedEnv(MathFamilyEnv):
+    """
+    ## Description
+    The teacher writes the data: every step it hands the student, the tiny Llama-family transformer
+    of Math-v0 (character tokenizer, shipped base checkpoint), a list of ``(prompt, answer)`` strings
+    that it trains on *as given*, right or wrong. The env is meant for LLM teachers (and programmatic
+    writers such as ``teachgym.agents.writers.WeakestSkillWriter``): it shows the student's current
+    mistakes as text and reports what it made of the written data. The student is evaluated on the
+    Math task's fixed val and test splits (ten skills, three levels), exactly as in Math-v0.
+
+    ## Action Space
+    ``Sequence(Tuple((Text(28, charset=ALPHABET), Text(10, charset=ALPHABET))))``: a list of
+    ``(prompt, answer)`` pairs (lists, tuples or an ``(n, 2)`` string array). ``ALPHABET`` is the
+    student tokenizer's: ``0-9 a-z``, space and ``+-*/%=()<>?,.:;'``. Math prompts look like
+    ``47+8=``, ``37?52=``, ``s(345)=``, ``2+3*4=``, ``al has 5 buys 7 ?``, ``3x+4=19;x=``.
+
+    The env never raises on an action. Items that are not well-formed examples are rejected and
+    counted per reason in ``info["rejected"]``: ``not_a_sequence`` (the action itself is no list),
+    ``too_many`` (after the first ``max_examples``), ``not_a_pair``, ``not_a_string``,
+    ``empty_prompt``, ``empty_answer``, ``prompt_too_long`` (> 28), ``answer_too_long`` (> 10),
+    ``unknown_chars`` (outside ``ALPHABET``), ``held_out`` (the prompt is in the val/test partition of
+    its skill: training on evaluation items is refused) and ``over_budget`` (no budget left). See
+    ``teachgym.interfaces.open_ended``.
+
+    Accepted examples are classified by ``task.recognise``: ``info["recognised"]`` counts them per
+    skill, ``info["unrecognised"]`` counts those no skill parses (still trained on), and
+    ``info["verifiably_wrong"]`` counts recognised ones whose answer ``task.verify`` rejects.
+    ``info["accepted"]`` is their total. These four and ``rejected`` describe the last step (zeros
+    after reset). Accepted examples spend the budget; ``info["examples_used"]`` has a last entry for
+    unrecognised ones.
+
+    ## Observation Space
+    ``Dict``: the Math-v0 float32 Boxes, ``accuracy`` (num_skills,), ``accuracy_delta`` (num_skills,),
+    ``level_accuracy`` (num_skills * 3,), ``data_share`` (num_skills,) share of all accepted examples
+    so far per recognised skill, ``budget_left`` (1,); plus ``unrecognised_share`` (1,) share of
+    accepted examples no skill recognised, and ``errors``: a ``Tuple`` of ``error_samples`` ``Text``
+    lines ``"prompt|student answer|gold"`` of val items the student gets wrong now (its greedy
+    answer), spread round-robin over the (skill, level) cells with errors, "" when there are fewer
+    errors. (A Tuple rather than a Sequence so that Stable-Baselines3's checker accepts the env; SB3
+    policies cannot consume Text anyway.)
+
+    ## Rewards
+    The change in mean test accuracy (mean over skills of the mean over levels) caused by the step;
+    an episode's rewards sum to final minus initial test accuracy. A step in which nothing is
+    accepted trains nothing and has reward 0. Val items shown in ``errors`` cannot be trained on
+    (``held_out``), and test items are never shown.
+
+    ## Episode End
+    Terminated when the example budget is spent or the student diverges (``info["diverged"]``);
+    truncated after ``horizon`` steps.
+
+    ## Arguments
+    The Math-v0 arguments, with the same defaults (``mastery`` aside), and:
+    - ``max_examples`` (int | None): the most items one step reads; None: ``examples_per_step``.
+    - ``error_samples`` (int): lines in the ``errors`` observation (default 16).
+
+    Shared with Math-v0: ``horizon`` (int) steps per episode; ``examples_per_step`` (int) examples a
+    step is expected to write (the default ``max_examples`` and, with ``horizon``, the default
+    budget); ``budget`` (int | None) accepted examples per episode, None: ``horizon *
+    examples_per_step``; ``eval_per_level`` (int) val and test items per (skill, level); ``lr``,
+    ``batch_size``, ``warmup``: AdamW learning rate, examples per update, warm-up updates after each
+    reset; ``regime`` ("continual" | "accumulate") train on each step's data only, or also replay as
+    many examples from earlier steps; ``skills`` (list[str] | None) a subset of the skills (prompts of
+    other skills count as unrecognised); ``rehearsal`` (float) replay examples of the base student's
+    pretraining skills per accepted example, at no budget cost; ``checkpoint`` (str | None) a base
+    student safetensors file; ``split_seed`` (int) seed of the val/test splits; ``device``: "cpu",
+    "cuda", "cuda:N", "auto".
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = MATH_DEFAULTS["horizon"],
+        examples_per_step: int = MATH_DEFAULTS["examples_per_step"],
+        budget: int | None = MATH_DEFAULTS["budget"],
+        eval_per_level: int = MATH_DEFAULTS["eval_per_level"],
+        lr: float = MATH_DEFAULTS["lr"],
+        batch_size: int = MATH_DEFAULTS["batch_size"],
+        warmup: int = MATH_DEFAULTS["warmup"],
+        regime: str = MATH_DEFAULTS["regime"],
+        skills: Sequence[str] | None = MATH_DEFAULTS["skills"],
+        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
+        split_seed: int = MATH_DEFAULTS["split_seed"],
+        device: str = MATH_DEFAULTS["device"],
+        max_examples: int | None = None,
+        error_samples: int = DEFAULT_ERROR_SAMPLES,
+    ):
+        _positive_int("examples_per_step", examples_per_step)  # before it becomes max_examples' default
+        max_examples = examples_per_step if max_examples is None else _positive_int("max_examples", max_examples)
+        error_samples = _positive_int("error_samples", error_samples)
+        task = WithUnknownSkill(math_task(skills))
+        super().__init__(
+            partial(OpenEndedInterface, max_examples=max_examples, error_samples=error_samples),
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
+            split_seed=split_seed,
+            device=device,
+            task=task,
+            student=partial(recording_student, checkpoint, lr, batch_size, warmup, device),
+        )
+        self.interface: OpenEndedInterface
+        self.student: RecordingStudent
+        self.max_examples, self.error_samples = max_examples, error_samples
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        obs, info = super().reset(seed=seed, options=options)
+        # one more row in `used` for unrecognised examples (see WithUnknownSkill); still all zeros,
+        # so the observation is unchanged
+        used = self.state.used
+        self.state.used = np.zeros((used.shape[0] + 1, used.shape[1]), dtype=used.dtype)
+        info["examples_used"] = self.state.used.sum(1)
+        return obs, info
+
+    def evaluate(self) -> Report:
+        report = super().evaluate()
+        if isinstance(report, ErrorReport):  # an idle step reuses the last evaluation
+            return report
+        right = self.student.last_correct[: len(self.val)]
+        lines = error_lines(self.student, self.val, right, self.error_samples)
+        return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
+
+    def read(self, action: Any) -> WrittenData:
+        """What a step would make of ``action`` (accepted examples, rejections), without training."""
+        if self.state is None:
+            raise RuntimeError("call reset() before read()")
+        return self.interface.read(action, self.state)
+
+    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
+        info = super()._info(times, stats)
+        written = self.state.extra.get("written")
+        if written is None:  # after reset
+            written = WrittenData.empty([s.name for s in self.task.skills]).info()
+        return {**info, **written}
