@@ -1,5 +1,8 @@
 """Teacher agents: everything that acts in a TeachGym environment, behind one Teacher protocol."""
 
+import importlib
+
+from teachgym.agents.bandits import EXP3Teacher, SECTeacher, TSCLTeacher, UCBTeacher
 from teachgym.agents.base import Teacher, Trajectory, run_episode
 from teachgym.agents.heuristics import (
     FrontierTeacher,
@@ -9,6 +12,20 @@ from teachgym.agents.heuristics import (
     UniformTeacher,
     WeakestSkillTeacher,
 )
+from teachgym.agents.lookahead import LookaheadTeacher
+from teachgym.agents.writers import AGENT_ENVS, AGENTS_EXTRA
+
+
+def _lazy(module: str, name: str):
+    """``teachgym.agents.<module>.<name>``, imported when first built: keeps heavy imports off
+    ``import teachgym.agents`` and lets ``python -m teachgym.agents.<module>`` run without a double import."""
+
+    def build(**kwargs) -> Teacher:
+        return getattr(importlib.import_module(f"teachgym.agents.{module}"), name)(**kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    return build
+
 
 AGENTS = {
     "random": RandomTeacher,
@@ -17,6 +34,14 @@ AGENTS = {
     "frontier": FrontierTeacher,
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
+    "tscl": TSCLTeacher,
+    "exp3": EXP3Teacher,
+    "ucb": UCBTeacher,
+    "sec": SECTeacher,
+    "lookahead": LookaheadTeacher,
+    "sb3": _lazy("sb3", "SB3Teacher"),  # path=: a model saved by python -m teachgym.agents.sb3
+    "llm": _lazy("llm", "LLMTeacher"),  # model_path=: a local LM directory; MathOpenEnded-v0
+    **AGENTS_EXTRA,  # writers (MathOpenEnded-v0) and curriculum / skill-tree adapters; see AGENT_ENVS
 }
 
 
@@ -27,5 +52,22 @@ def make_agent(name: str, **kwargs) -> Teacher:
     return AGENTS[name](**kwargs)
 
 
-__all__ = ["AGENTS", "FrontierTeacher", "PrerequisiteCurriculumTeacher", "RandomTeacher", "SingleSkillTeacher",
-           "Teacher", "Trajectory", "UniformTeacher", "WeakestSkillTeacher", "make_agent", "run_episode"]
+__all__ = [
+    "AGENTS",
+    "AGENT_ENVS",
+    "EXP3Teacher",
+    "FrontierTeacher",
+    "LookaheadTeacher",
+    "PrerequisiteCurriculumTeacher",
+    "RandomTeacher",
+    "SECTeacher",
+    "SingleSkillTeacher",
+    "TSCLTeacher",
+    "Teacher",
+    "Trajectory",
+    "UCBTeacher",
+    "UniformTeacher",
+    "WeakestSkillTeacher",
+    "make_agent",
+    "run_episode",
+]
