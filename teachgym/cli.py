@@ -46,9 +46,15 @@ def cmd_run(args: argparse.Namespace) -> None:
             teacher.observe(obs, reward, terminated, truncated, info)
             t += 1
             done = terminated or truncated
-            table.add_row(str(t), f"{reward:+.4f}", f"{info['val_mean']:.3f}", f"{info['test_mean']:.3f}",
-                          str(info["examples_total"]), f"{info['train_loss']:.3f}",
-                          f"{sum(info['timings'].values()):.2f}")
+            table.add_row(
+                str(t),
+                f"{reward:+.4f}",
+                f"{info['val_mean']:.3f}",
+                f"{info['test_mean']:.3f}",
+                str(info["examples_total"]),
+                f"{info['train_loss']:.3f}",
+                f"{sum(info['timings'].values()):.2f}",
+            )
             bar.update(1)
     console.print(table)
     console.print(skill_table(env, first, info, "test accuracy before / after"))
@@ -74,18 +80,27 @@ def cmd_info(args: argparse.Namespace) -> None:
     console.print(f"[bold]{args.env}[/bold]  (entry point {env.spec.entry_point})")
     console.print(f"action space: {env.action_space}")
     console.print(f"observation space: {env.observation_space}")
-    console.print(f"horizon {u.horizon} steps, {u.examples_per_step} examples per step, budget {u.budget}, "
-                  f"{u.eval_per_level} val and test items per (skill, level), regime {u.regime}")
+    console.print(
+        f"horizon {u.horizon} steps, {u.examples_per_step} examples per step, budget {u.budget}, "
+        f"{u.eval_per_level} val and test items per (skill, level), regime {u.regime}"
+    )
     student = u.student
-    console.print(f"student: {student.config} ({student.num_params:,} parameters), lr {student.lr}, "
-                  f"batch {student.batch_size}, device {student.device}")
+    console.print(
+        f"student: {student.config} ({student.num_params:,} parameters), lr {student.lr}, "
+        f"batch {student.batch_size}, device {student.device}"
+    )
     table = Table(title="skills and the base student's accuracy (val / test, per level)")
     for col in ("skill", "prerequisites", "levels", "val", "test"):
         table.add_column(col)
     report = u.state.report
     for i, s in enumerate(u.task.skills):
-        table.add_row(s.name, ", ".join(s.prerequisites) or "-", "; ".join(s.levels),
-                      " ".join(f"{a:.2f}" for a in report.val[i]), " ".join(f"{a:.2f}" for a in report.test[i]))
+        table.add_row(
+            s.name,
+            ", ".join(s.prerequisites) or "-",
+            "; ".join(s.levels),
+            " ".join(f"{a:.2f}" for a in report.val[i]),
+            " ".join(f"{a:.2f}" for a in report.test[i]),
+        )
     console.print(table)
     console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
 
@@ -133,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=None, help="output folder (default: leaderboards/<suite>)")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--seeds", type=int, default=None, help="override the suite's number of seeds")
+    p.add_argument(
+        "--backend",
+        choices=("process", "serial", "ray"),
+        default="process",
+        help="where runs execute: local processes (default), this process, or Ray (teachgym[ray])",
+    )
     p.set_defaults(func=cmd_leaderboard)
 
     args = parser.parse_args(argv)
