@@ -141,11 +141,12 @@ class Suite:
     description: str = ""
 
     def runs(self) -> list[RunSpec]:
+        """Seed-major, so that a sweep cut short still holds complete, comparable seeds for every agent."""
         return [
             RunSpec(e, a, s, {**self.env_kwargs, **kw}, dict(akw))
+            for s in self.seeds
             for e, kw in self.envs.items()
             for a, akw in self.agents.items()
-            for s in self.seeds
         ]
 
     def validate(self) -> None:

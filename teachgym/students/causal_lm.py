@@ -88,17 +88,21 @@ def load_weights(path: str | Path, device: torch.device) -> dict[str, torch.Tens
 
 
 def load_moments(path: str | Path, model: torch.nn.Module, device: torch.device) -> dict[str, tuple]:
-    """{param name: (step, exp_avg, exp_avg_sq)} from a checkpoint, or {} if it has none."""
+    """{param name: (step, exp_avg, exp_avg_sq)} from a checkpoint, or {} if it has none.
+
+    Shipped checkpoints hold only the second moment (bfloat16); the first starts at zero."""
     tensors = load_file(str(path), device=str(device))
     with safe_open(str(path), framework="pt") as f:
         step = (f.metadata() or {}).get("adam_step")
     if step is None:
         return {}
     out = {}
-    for name, _ in model.named_parameters():
-        m, v = tensors.get(f"{MOMENT}exp_avg.{name}"), tensors.get(f"{MOMENT}exp_avg_sq.{name}")
-        if m is not None and v is not None:
-            out[name] = (torch.tensor(float(step)), m, v)
+    for name, p in model.named_parameters():
+        v = tensors.get(f"{MOMENT}exp_avg_sq.{name}")
+        if v is not None:
+            m = tensors.get(f"{MOMENT}exp_avg.{name}")
+            m = torch.zeros_like(p) if m is None else m.to(p.dtype)
+            out[name] = (torch.tensor(float(step)), m, v.to(p.dtype))
     return out
 
 
@@ -202,6 +206,78 @@ class CausalLMStudent:
             losses.append(loss.item())
         return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens)
 
+    def train_distill(
+        self,
+        examples: Sequence[Example] | Encoded,
+        *,
+        teacher: torch.nn.Module | None = None,
+        kd_weight: np.ndarray | torch.Tensor | None = None,
+        temperature: float | np.ndarray | torch.Tensor = 1.0,
+    ) -> tuple[TrainStats, np.ndarray]:
+        """``train``, optionally distilling from ``teacher``, also returning each example's training loss.
+
+        Row i's loss at an answer position is ``(1 - w_i) * CE(row's token) + w_i * T_i**2 *
+        KL(softmax(t / T_i) || softmax(s / T_i))`` with ``s``, ``t`` the student's and the teacher's
+        logits there (both teacher-forced on the row's own tokens), ``w_i = kd_weight[i]`` in [0, 1]
+        and ``T_i = temperature`` (a scalar or one per row). The batch loss is the mean over answer
+        positions. Shuffling, batching, warm-up, clipping and the divergence check are those of
+        ``train``; with ``kd_weight`` None (or all 0) the updates are exactly ``train``'s.
+
+        Returns the TrainStats and, per row in the order given, the mean answer-token cross-entropy
+        of the forward pass that trained on it (NaN for rows not reached because the loss diverged).
+        """
+        data = examples if isinstance(examples, Encoded) else Encoded.of(examples)
+        n = len(data)
+        row_loss = np.full(n, np.nan)
+        if n == 0:
+            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0), row_loss
+        weight = None if kd_weight is None else torch.as_tensor(np.asarray(kd_weight, dtype=np.float32)).reshape(n)
+        if weight is not None and not bool((weight > 0).any()):
+            weight = None
+        if weight is not None and teacher is None:
+            raise ValueError("kd_weight > 0 needs a teacher model")
+        temp = torch.as_tensor(np.broadcast_to(np.asarray(temperature, dtype=np.float32), (n,)).copy())
+        self.model.train()
+        order = torch.randperm(n, generator=self.generator)
+        losses, updates, tokens = [], 0, 0
+        for start in range(0, n, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            ids, mask = data.ids[idx].to(self.device), data.mask[idx].to(self.device)
+            width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
+            ids, mask = ids[:, :width], mask[:, :width]
+            tokens += ids.numel()
+            logits = self.model(input_ids=ids).logits
+            m = mask[:, 1:]
+            ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
+            token_loss = ce
+            w = None if weight is None else weight[idx].to(self.device)
+            if w is not None and bool((w > 0).any()):
+                with torch.no_grad():
+                    target = teacher(input_ids=ids).logits[:, :-1].float()
+                t = temp[idx].to(self.device)[:, None, None]
+                p_log = F.log_softmax(target / t, -1)
+                q_log = F.log_softmax(logits[:, :-1] / t, -1)
+                kl = (p_log.exp() * (p_log - q_log)).sum(-1) * t[:, :, 0] ** 2
+                token_loss = (1.0 - w[:, None]) * ce + w[:, None] * kl
+            loss = (token_loss * m).sum() / m.sum()
+            if not torch.isfinite(loss):
+                stats = TrainStats(
+                    loss=float("nan"), updates=updates, examples=n, tokens=int(data.mask.sum()), diverged=True
+                )
+                return stats, row_loss
+            row_loss[idx.numpy()] = ((ce * m).sum(1) / m.sum(1).clamp_min(1.0)).detach().cpu().numpy()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self._lr()
+            self.optimizer.step()
+            self.updates += 1
+            updates += 1
+            losses.append(loss.item())
+        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens), row_loss
+
     @torch.inference_mode()
     def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
         """Per example: (greedy answer is exactly right, mean answer-token loss)."""
@@ -228,8 +304,9 @@ class CausalLMStudent:
             for name, p in self.model.named_parameters():
                 st = self.optimizer.state.get(p)
                 if st and not name.endswith("lm_head.weight"):
-                    state[f"{MOMENT}exp_avg.{name}"] = st["exp_avg"].detach().cpu().contiguous()
-                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().contiguous()
+                    # the second moment is what keeps the first updates calibrated; bfloat16 keeps its range
+                    # and halves its size, and the first moment (a ~10-update memory) is not worth shipping
+                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().to(torch.bfloat16)
                     step = float(st["step"])
         metadata = {"config": json.dumps(asdict(self.config))}
         if optimizer and any(k.startswith(MOMENT) for k in state):
