@@ -332,7 +332,8 @@ def test_a_crash_mid_write_leaves_no_partial_file(tmp_path, monkeypatch):
     stale.write_text('{"half": ')
     results = lb.sweep(specs, tmp_path)
     assert len(results) == 2 and not stale.exists()
-    assert sorted(p.name for p in (tmp_path / "runs").rglob("*") if p.is_file()) == ["0.json", "1.json"]
+    written = sorted(p.relative_to(tmp_path / "runs").as_posix() for p in (tmp_path / "runs").rglob("*") if p.is_file())
+    assert written == sorted(f"{s.key}.json" for s in specs)
 
 
 def test_written_files_are_readable_by_others(tmp_path):
