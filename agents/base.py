@@ -19,8 +19,9 @@ class Teacher(Protocol):
 
     def act(self, observation: Any) -> Any: ...
 
-    def observe(self, observation: Any, reward: float, terminated: bool, truncated: bool,
-                info: dict[str, Any]) -> None: ...
+    def observe(
+        self, observation: Any, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]
+    ) -> None: ...
 
 
 @dataclass

@@ -79,8 +79,9 @@ class FrontierTeacher(_Base):
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
         names = [s.name for s in self.skills]
-        reach = np.array([all(p not in names or easiest[names.index(p)] >= self.ready for p in s.prerequisites)
-                          for s in self.skills])
+        reach = np.array(
+            [all(p not in names or easiest[names.index(p)] >= self.ready for p in s.prerequisites) for s in self.skills]
+        )
         err = 1.0 - acc
         weights = np.where(reach, err, 0.0)
         if weights.sum() > 0:

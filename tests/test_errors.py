@@ -19,15 +19,18 @@ def env():
     return env
 
 
-@pytest.mark.parametrize(("action", "message"), [
-    (np.zeros(3, np.float32), r"action must have shape \(10,\), got shape \(3,\)"),
-    (np.zeros((2, 10), np.float32), r"must have shape \(10,\)"),
-    (np.array(["a"] * 10), "real numbers"),
-    (np.full(10, np.nan, np.float32), "must be finite"),
-    (np.full(10, np.inf, np.float32), "must be finite"),
-    (np.full(10, 2.0, np.float32), r"must lie in \[-1.0, 1.0\]"),
-    (None, "real numbers"),
-])
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (np.zeros(3, np.float32), r"action must have shape \(10,\), got shape \(3,\)"),
+        (np.zeros((2, 10), np.float32), r"must have shape \(10,\)"),
+        (np.array(["a"] * 10), "real numbers"),
+        (np.full(10, np.nan, np.float32), "must be finite"),
+        (np.full(10, np.inf, np.float32), "must be finite"),
+        (np.full(10, 2.0, np.float32), r"must lie in \[-1.0, 1.0\]"),
+        (None, "real numbers"),
+    ],
+)
 def test_bad_actions_are_rejected_and_env_stays_usable(env, action, message):
     before = env.unwrapped.state.spent
     with pytest.raises(ValueError, match=message):
@@ -44,19 +47,22 @@ def test_step_before_reset():
         env.unwrapped.step(np.zeros(10, np.float32))
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"skills": ["add", "calculus"]}, r"skills must be .*'calculus'"),
-    ({"skills": []}, "skills must be a non-empty list"),
-    ({"budget": 0}, "budget must be a positive integer, got 0"),
-    ({"horizon": -1}, "horizon must be a positive integer, got -1"),
-    ({"horizon": 2.5}, "horizon must be a positive integer"),
-    ({"examples_per_step": 0}, "examples_per_step must be a positive integer"),
-    ({"lr": float("nan")}, "lr must be a positive number"),
-    ({"regime": "sometimes"}, r"regime must be one of \('continual', 'accumulate'\)"),
-    ({"mastery": 1.5}, r"mastery must be a number in \(0, 1\]"),
-    ({"device": "tpu"}, "device must be"),
-    ({"eval_per_level": 100000}, "per_level"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"skills": ["add", "calculus"]}, r"skills must be .*'calculus'"),
+        ({"skills": []}, "skills must be a non-empty list"),
+        ({"budget": 0}, "budget must be a positive integer, got 0"),
+        ({"horizon": -1}, "horizon must be a positive integer, got -1"),
+        ({"horizon": 2.5}, "horizon must be a positive integer"),
+        ({"examples_per_step": 0}, "examples_per_step must be a positive integer"),
+        ({"lr": float("nan")}, "lr must be a positive number"),
+        ({"regime": "sometimes"}, r"regime must be one of \('continual', 'accumulate'\)"),
+        ({"mastery": 1.5}, r"mastery must be a number in \(0, 1\]"),
+        ({"device": "tpu"}, "device must be"),
+        ({"eval_per_level": 100000}, "per_level"),
+    ],
+)
 def test_bad_kwargs(kwargs, message):
     with pytest.raises(ValueError, match=message):
         gym.make(MATH, **{**small_kwargs(MATH), **kwargs})

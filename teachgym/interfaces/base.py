@@ -52,12 +52,12 @@ class Interface(Protocol):
         """A fresh observation (new arrays every call) that lies in ``observation_space``."""
 
 
-def as_float_vector(action: Any, size: int, name: str = "action", low: float = 0.0,
-                    high: float = 1.0) -> np.ndarray:
+def as_float_vector(action: Any, size: int, name: str = "action", low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Check a 1-D real action of ``size`` entries within [low, high]; raise a clear ValueError if not."""
     arr = np.asarray(action)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-                                   or arr.dtype == np.bool_):
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_
+    ):
         raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64).reshape(-1) if arr.shape in {(size,), (1, size)} else arr
     if arr.shape != (size,):
@@ -65,8 +65,7 @@ def as_float_vector(action: Any, size: int, name: str = "action", low: float = 0
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {arr.tolist()} (NaN or inf is not allowed)")
     if arr.min() < low - 1e-6 or arr.max() > high + 1e-6:
-        raise ValueError(f"{name} entries must lie in [{low}, {high}], got min {arr.min():.4g}, "
-                         f"max {arr.max():.4g}")
+        raise ValueError(f"{name} entries must lie in [{low}, {high}], got min {arr.min():.4g}, max {arr.max():.4g}")
     return np.clip(arr, low, high)
 
 

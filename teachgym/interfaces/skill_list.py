@@ -61,9 +61,13 @@ def base_observation_space(num_skills: int, num_levels: int) -> dict[str, spaces
     def box(n: int, low: float = 0.0) -> spaces.Box:
         return spaces.Box(low, 1.0, (n,), np.float32)
 
-    return {"accuracy": box(num_skills), "accuracy_delta": box(num_skills, -1.0),
-            "level_accuracy": box(num_skills * num_levels), "data_share": box(num_skills),
-            "budget_left": box(1)}
+    return {
+        "accuracy": box(num_skills),
+        "accuracy_delta": box(num_skills, -1.0),
+        "level_accuracy": box(num_skills * num_levels),
+        "data_share": box(num_skills),
+        "budget_left": box(1),
+    }
 
 
 class SkillListInterface:
@@ -83,8 +87,9 @@ class SkillListInterface:
         mastered = (val >= self.mastery).all(1)
         items = []
         for i, skill in enumerate(self.task.skills):
-            per_level = level_split(int(counts[i]), int(frontier[i]), self.task.num_levels, bool(mastered[i]),
-                                    self.frontier_share)
+            per_level = level_split(
+                int(counts[i]), int(frontier[i]), self.task.num_levels, bool(mastered[i]), self.frontier_share
+            )
             items += [PlanItem(skill.name, lv, int(c)) for lv, c in enumerate(per_level) if c > 0]
         return DataPlan(tuple(items))
 
