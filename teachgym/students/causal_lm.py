@@ -316,10 +316,3 @@ class CausalLMStudent:
     @property
     def num_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
-
-
-def flops_per_token(config: StudentConfig) -> float:
-    """Approximate training FLOPs per token (6 x non-embedding params + attention), for MFU."""
-    h, f, n = config.hidden_size, config.intermediate_size, config.num_layers
-    params = n * (4 * h * h + 3 * h * f) + VOCAB_SIZE * h
-    return 6.0 * params + 6.0 * n * h * config.max_length
