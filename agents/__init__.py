@@ -13,7 +13,10 @@ from teachgym.agents.heuristics import (
     WeakestSkillTeacher,
 )
 from teachgym.agents.lookahead import LookaheadTeacher
+from teachgym.agents.mix_agents import MIX_AGENT_ENVS, MIX_AGENTS
 from teachgym.agents.writers import AGENT_ENVS, AGENTS_EXTRA
+
+AGENT_ENVS = {**AGENT_ENVS, **MIX_AGENT_ENVS}  # data-mix and distillation teachers: their own envs
 
 
 def _lazy(module: str, name: str):
@@ -42,6 +45,7 @@ AGENTS = {
     "sb3": _lazy("sb3", "SB3Teacher"),  # path=: a model saved by python -m teachgym.agents.sb3
     "llm": _lazy("llm", "LLMTeacher"),  # model_path=: a local LM directory; MathOpenEnded-v0
     **AGENTS_EXTRA,  # writers (MathOpenEnded-v0) and curriculum / skill-tree adapters; see AGENT_ENVS
+    **MIX_AGENTS,  # MathDataMix-v0 and MathDistill-v0 teachers (agents/mix_agents.py); see AGENT_ENVS
 }
 
 

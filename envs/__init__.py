@@ -9,6 +9,8 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumEnv",
     "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeEnv",
     "TeachGym/MathOpenEnded-v0": "teachgym.envs.open_ended:MathOpenEndedEnv",
+    "TeachGym/MathDataMix-v0": "teachgym.envs.data_mix:MathDataMixEnv",
+    "TeachGym/MathDistill-v0": "teachgym.envs.distill:MathDistillEnv",
 }
 # Native vector envs (batched students); gym.make_vec uses them by default when present.
 VECTOR_ENTRY_POINTS: dict[str, str] = {"TeachGym/Math-v0": "teachgym.vector:MathVectorEnv"}

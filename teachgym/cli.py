@@ -106,10 +106,15 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:
-    from teachgym.students.pretrain import build_math_base
+    from teachgym.students.pretrain import build_math_base, build_math_teacher
 
-    path = build_math_base(args.out, seed=args.seed, updates=args.updates)
-    console.print(f"wrote {path}")
+    base = None
+    if args.only in (None, "base"):
+        base = build_math_base(args.out, seed=args.seed, updates=args.updates)
+        console.print(f"wrote {base}")
+    if args.only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
+        path = build_math_teacher(args.teacher_out, base=base, seed=args.seed, updates=args.updates)
+        console.print(f"wrote {path}")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=None, help="output file (default: the shipped checkpoint's path)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--updates", type=int, default=None, help="override the number of updates (for a quick try)")
+    p.add_argument("--only", choices=("base", "teacher"), default=None, help="build only the base or the teacher")
+    p.add_argument("--teacher-out", default=None, help="teacher output file (default: the shipped teacher's path)")
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("leaderboard", help="run agents x envs x seeds and print the leaderboard")

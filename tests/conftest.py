@@ -17,6 +17,8 @@ SMALL: dict[str, dict] = {
     "TeachGym/MathCurriculum-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathSkillTree-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathOpenEnded-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathDataMix-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathDistill-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
 }
 
 

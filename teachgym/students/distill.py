@@ -1,0 +1,112 @@
+"""A fixed teacher *model* for distillation environments (MathDistill-v0): loading, answers, soft targets.
+
+The shipped teacher (``checkpoints/math-teacher.safetensors``, built by ``teachgym pretrain`` with
+:func:`teachgym.students.pretrain.build_math_teacher`) is a Llama-family model of the student's
+``StudentConfig`` family, trained on correct data for most skills and on *systematically wrong* labels
+for the skills in ``MATH_TEACHER_WRONG`` (see ``WRONG_RULES``), so that imitating it is right for some
+skills and wrong for others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+
+from teachgym.students.causal_lm import Encoded, StudentConfig, build_model, load_weights
+from teachgym.types import Example
+
+
+def _plus_one(answer: str) -> str:
+    return str(int(answer) + 1) if answer.isdigit() else answer
+
+
+def _swap_cmp(answer: str) -> str:
+    return {"<": ">", ">": "<"}.get(answer, answer)
+
+
+# How the teacher's training labels are wrong, per rule name (answers of the skills it mislearns).
+WRONG_RULES: dict[str, Callable[[str], str]] = {
+    "plus-one": _plus_one,  # a number answer one too large: 52-7= -> 46
+    "swap-cmp": _swap_cmp,  # < and > swapped (= stays =): 37?52= -> >
+}
+
+
+class MislabelledTask:
+    """A task whose ``generate`` applies a wrong-label rule to some skills (for building the teacher).
+
+    ``wrong`` maps skill -> rule name in ``WRONG_RULES``. Everything else is the wrapped task's.
+    """
+
+    def __init__(self, task, wrong: dict[str, str]):
+        self.base, self.wrong = task, dict(wrong)
+        self.name, self.skills, self.num_levels = task.name, task.skills, task.num_levels
+
+    def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
+        examples = self.base.generate(skill, level, n, rng)
+        if skill not in self.wrong:
+            return examples
+        rule = WRONG_RULES[self.wrong[skill]]
+        return [Example(e.skill, e.level, e.prompt, rule(e.answer), e.source) for e in examples]
+
+
+def checkpoint_config(path: str | Path) -> StudentConfig:
+    with safe_open(str(path), framework="pt") as f:
+        return StudentConfig(**json.loads(f.metadata()["config"]))
+
+
+class TeacherModel:
+    """A frozen Llama teacher loaded from a safetensors checkpoint (weights only are read).
+
+    ``model`` and ``device`` are public so that the open-ended interface's ``greedy_answers`` and the
+    student's ``train_distill`` can use it directly.
+    """
+
+    def __init__(self, path: str | Path, device: str | torch.device = "cpu"):
+        if str(device) == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.path, self.device = Path(path), torch.device(device)
+        self.config = checkpoint_config(path)
+        self.model = build_model(self.config).to(self.device)
+        self.model.load_state_dict(load_weights(path, self.device), strict=False)
+        self.model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    def greedy(self, prompts: Sequence[str]) -> list[str]:
+        """The teacher's greedy answer to each prompt (at most 11 tokens, EOS included)."""
+        from teachgym.interfaces.open_ended import greedy_answers
+
+        return greedy_answers(self, prompts)
+
+    @torch.inference_mode()
+    def log_probs(self, data: Encoded, batch_size: int = 1024) -> torch.Tensor:
+        """(n, T - 1, V) log-probabilities of the next token at each position (T = data width)."""
+        out = []
+        for start in range(0, len(data), batch_size):
+            ids = data.ids[start : start + batch_size].to(self.device)
+            out.append(F.log_softmax(self.model(input_ids=ids).logits[:, :-1].float(), -1).cpu())
+        return torch.cat(out)
+
+    @torch.inference_mode()
+    def correct(self, examples: Sequence[Example]) -> np.ndarray:
+        """Per example: the teacher's greedy answer is exactly the gold one (teacher-forced check)."""
+        data = Encoded.of(examples)
+        logits = self.model(input_ids=data.ids.to(self.device)).logits
+        hit = (logits[:, :-1].argmax(-1).cpu() == data.ids[:, 1:]) | (data.mask[:, 1:] == 0)
+        return hit.all(1).numpy()
+
+
+@torch.inference_mode()
+def answer_kl(model: torch.nn.Module, data: Encoded, target: torch.Tensor, device: torch.device) -> np.ndarray:
+    """Per row: mean over answer positions of KL(target || model), ``target`` from ``TeacherModel.log_probs``."""
+    logits = model(input_ids=data.ids.to(device)).logits[:, :-1].float()
+    q_log = F.log_softmax(logits, -1).cpu()
+    kl = (target.exp() * (target - q_log)).sum(-1)
+    m = data.mask[:, 1:]
+    return ((kl * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy()
