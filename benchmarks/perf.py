@@ -33,7 +33,7 @@ import teachgym
 from teachgym.agents import make_agent
 from teachgym.envs.math import checkpoint_config
 from teachgym.students.batched import BatchedStudent
-from teachgym.students.causal_lm import CausalLMStudent, Encoded, build_model, load_weights
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, build_model, check_precision, load_weights
 from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import PAD
 
@@ -47,6 +47,9 @@ Lines = list[str]
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu", help='"cpu" or "cuda" (default: cpu)')
+    p.add_argument(
+        "--precision", default="fp32", choices=("fp32", "bf16", "tf32"), help="the student's precision (env kwarg)"
+    )
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement of the targets")
     p.add_argument("--episodes", type=int, help="single-env episodes of the phase breakdown (default 3; quick 1)")
     p.add_argument("--num-envs", help='comma-separated N (default "1,4,16,64" on GPU, "1,4,16" on CPU; quick "1,2")')
@@ -63,13 +66,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.vector_steps = args.vector_steps or (2 if args.quick else 3)
     args.trainer_steps = args.trainer_steps or (1 if args.quick else 3)
     if args.out is None:
-        args.out = RESULTS / f"perf-{'gpu' if gpu else 'cpu'}{'-quick' if args.quick else ''}.md"
+        precision = "" if args.precision == "fp32" else f"-{args.precision}"
+        args.out = RESULTS / f"perf-{'gpu' if gpu else 'cpu'}{precision}{'-quick' if args.quick else ''}.md"
     args.command = "python benchmarks/perf.py " + " ".join(argv if argv is not None else sys.argv[1:])
     return args
 
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    return {**(QUICK_KWARGS if args.quick else {}), "device": args.device}
+    return {**(QUICK_KWARGS if args.quick else {}), "device": args.device, "precision": args.precision}
 
 
 def sync(device: str) -> None:
@@ -91,10 +95,10 @@ def zeros_action(space: gym.spaces.Box) -> np.ndarray:
     return np.zeros(space.shape, space.dtype)
 
 
-def matmul_peak(device: str, n: int = 1024, reps: int = 20) -> float:
+def matmul_peak(device: str, n: int = 1024, reps: int = 20, dtype: torch.dtype = torch.float32) -> float:
     """Best FLOP/s of an n x n float32 matmul (the machine's practical dense peak)."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     return 2 * n**3 / min(timed(lambda: a @ b, device)[0] for _ in range(reps))
 
 
@@ -263,6 +267,7 @@ def trainer_step(model: torch.nn.Module, data: Encoded, student: CausalLMStudent
         report_to=[],
         disable_tqdm=True,
         use_cpu=device == "cpu",
+        bf16=student.precision == "bf16",  # the same autocast as the student's
         dataloader_pin_memory=False,
     )
     trainer = Trainer(model=model, args=args, train_dataset=AnswerTokens(data))
@@ -307,7 +312,7 @@ def header(args: argparse.Namespace, r: dict) -> Lines:
     student, cfg = r["student"], r["student"].config
     sizes = "--quick sizes (a smoke run: no target is tested)" if args.quick else "Math-v0 defaults"
     return [
-        f"# TeachGym performance ({args.device})",
+        f"# TeachGym performance ({args.device}, {args.precision})",
         "",
         f"Machine: {name}, {os.cpu_count()} cores{load}; torch {torch.__version__} with {torch.get_num_threads()} "
         f"threads; teachgym {teachgym.__version__}. Command: `{args.command.strip()}`.",
@@ -462,10 +467,12 @@ def run(args: argparse.Namespace) -> str:
     if args.threads:
         torch.set_num_threads(args.threads)
     kwargs = env_kwargs(args)
+    check_precision(args.precision, torch.device(args.device))  # tf32: on before the peak is measured
     peak_n = 4096 if args.device.startswith("cuda") else 1024
     reps = 5 if args.quick else 20
-    peak = matmul_peak(args.device, peak_n, reps)
-    peak_label = f"{peak_n}x{peak_n} float32, best of {reps}"
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32  # tf32: float32 tensors, TF32 matmuls
+    peak = matmul_peak(args.device, peak_n, reps, dtype)
+    peak_label = f"{peak_n}x{peak_n} {'bfloat16' if args.precision == 'bf16' else 'float32'}, best of {reps}"
     r = episode_timings(ENV_ID, args.episodes, **kwargs)
     tokenize_s = tokenize_seconds(step_examples(r["env"]))
     throughput = env_throughput(kwargs, args.num_envs, args.vector_steps)

@@ -52,6 +52,7 @@ class MathFamilyEnv(TeachEnv):
         checkpoint: str | None,
         split_seed: int,
         device: str,
+        precision: str = "fp32",
         task: Task | None = None,
         student: Callable[[], CausalLMStudent] | None = None,
     ):
@@ -61,7 +62,7 @@ class MathFamilyEnv(TeachEnv):
         rehearsal = check_rehearsal(rehearsal)
         task = math_task(skills) if task is None else task
         if student is None:
-            student = partial(make_student, checkpoint, lr, batch_size, warmup, device)
+            student = partial(make_student, checkpoint, lr, batch_size, warmup, device, precision)
         super().__init__(
             task,
             make_interface(task),
@@ -140,6 +141,8 @@ class MathCurriculumEnv(MathFamilyEnv):
       example, at no budget cost (0: none).
     - ``checkpoint`` (str | None): a base student safetensors file (None: the shipped one).
     - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
+    - ``precision``: "fp32"; "bf16" (bfloat16 autocast of forward passes, float32 weights and AdamW);
+      "tf32" (TF32 matmuls on CUDA).
 
     ## Version History
     - v0: initial release.
@@ -156,10 +159,11 @@ class MathCurriculumEnv(MathFamilyEnv):
         warmup: int = MATH_DEFAULTS["warmup"],
         regime: str = MATH_DEFAULTS["regime"],
         skills: Sequence[str] | None = MATH_DEFAULTS["skills"],
-        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        rehearsal: float = MATH_DEFAULTS["rehearsal"],
         checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
     ):
         super().__init__(
             CurriculumInterface,
@@ -176,4 +180,5 @@ class MathCurriculumEnv(MathFamilyEnv):
             checkpoint=checkpoint,
             split_seed=split_seed,
             device=device,
+            precision=precision,
         )

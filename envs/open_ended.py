@@ -59,8 +59,9 @@ class RecordingStudent(CausalLMStudent):
         return right, loss
 
 
-def recording_student(checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str) -> RecordingStudent:
-    student = make_student(checkpoint, lr, batch_size, warmup, device)
+def recording_student(*args: Any) -> RecordingStudent:
+    """``make_student(*args)`` as a RecordingStudent."""
+    student = make_student(*args)
     student.__class__ = RecordingStudent  # same state, one extra method: reuse make_student as is
     return student
 
@@ -137,7 +138,7 @@ class MathOpenEndedEnv(MathFamilyEnv):
     other skills count as unrecognised); ``rehearsal`` (float) replay examples of the base student's
     pretraining skills per accepted example, at no budget cost; ``checkpoint`` (str | None) a base
     student safetensors file; ``split_seed`` (int) seed of the val/test splits; ``device``: "cpu",
-    "cuda", "cuda:N", "auto".
+    "cuda", "cuda:N", "auto"; ``precision``: "fp32", "bf16" or "tf32" (as Math-v0).
 
     ## Version History
     - v0: initial release.
@@ -154,10 +155,11 @@ class MathOpenEndedEnv(MathFamilyEnv):
         warmup: int = MATH_DEFAULTS["warmup"],
         regime: str = MATH_DEFAULTS["regime"],
         skills: Sequence[str] | None = MATH_DEFAULTS["skills"],
-        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        rehearsal: float = MATH_DEFAULTS["rehearsal"],
         checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
         max_examples: int | None = None,
         error_samples: int = DEFAULT_ERROR_SAMPLES,
     ):
@@ -180,8 +182,9 @@ class MathOpenEndedEnv(MathFamilyEnv):
             checkpoint=checkpoint,
             split_seed=split_seed,
             device=device,
+            precision=precision,
             task=task,
-            student=partial(recording_student, checkpoint, lr, batch_size, warmup, device),
+            student=partial(recording_student, checkpoint, lr, batch_size, warmup, device, precision),
         )
         self.interface: OpenEndedInterface
         self.student: RecordingStudent

@@ -74,6 +74,8 @@ class MathSkillTreeEnv(MathFamilyEnv):
       example, at no budget cost (0: none).
     - ``checkpoint`` (str | None): a base student safetensors file (None: the shipped one).
     - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
+    - ``precision``: "fp32"; "bf16" (bfloat16 autocast of forward passes, float32 weights and AdamW);
+      "tf32" (TF32 matmuls on CUDA).
 
     ## Version History
     - v0: initial release.
@@ -90,10 +92,11 @@ class MathSkillTreeEnv(MathFamilyEnv):
         warmup: int = MATH_DEFAULTS["warmup"],
         regime: str = MATH_DEFAULTS["regime"],
         skills: Sequence[str] | None = MATH_DEFAULTS["skills"],
-        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        rehearsal: float = MATH_DEFAULTS["rehearsal"],
         checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
     ):
         super().__init__(
             SkillTreeInterface,
@@ -110,6 +113,7 @@ class MathSkillTreeEnv(MathFamilyEnv):
             checkpoint=checkpoint,
             split_seed=split_seed,
             device=device,
+            precision=precision,
         )
         self.interface: SkillTreeInterface
 

@@ -60,6 +60,7 @@ def test_step_before_reset():
         ({"regime": "sometimes"}, r"regime must be one of \('continual', 'accumulate'\)"),
         ({"mastery": 1.5}, r"mastery must be a number in \(0, 1\]"),
         ({"device": "tpu"}, "device must be"),
+        ({"precision": "fp16"}, r"precision must be one of \('fp32', 'bf16', 'tf32'\), got 'fp16'"),
         ({"eval_per_level": 100000}, "per_level"),
     ],
 )

@@ -8,7 +8,7 @@ from teachgym.students.causal_lm import build_model
 from teachgym.students.pretrain import MATH_BASE
 
 SECTIONS = (
-    "# TeachGym performance (cpu)",
+    "# TeachGym performance (cpu, fp32)",
     "## 1. Env steps per second",
     "## 2. Where a step's time goes",
     "## 3. Training efficiency",

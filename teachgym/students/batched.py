@@ -39,7 +39,9 @@ from teachgym.students.causal_lm import (
     Encoded,
     StudentConfig,
     answer_loss,
+    autocast,
     build_model,
+    check_precision,
     load_moments,
     load_weights,
 )
@@ -64,7 +66,7 @@ class BatchedStudent:
     """``num_students`` independent students with stacked weights (see the module docstring).
 
     Args mirror :class:`CausalLMStudent`: config, checkpoint (None: the same seeded random init),
-    lr, weight_decay, betas, eps, batch_size, warmup, grad_clip, device. Also:
+    lr, weight_decay, betas, eps, batch_size, warmup, grad_clip, device, precision. Also:
         group: at most this many students share one set of kernels (None: all of them). Consecutive
             students are views of the flat buffers, so any grouping is free; it only trades kernel
             launches (GPU: one group) against cache footprint (CPU, see benchmarks in the report).
@@ -90,6 +92,7 @@ class BatchedStudent:
         warmup: int = 0,
         grad_clip: float = 1.0,
         device: str = "cpu",
+        precision: str = "fp32",
         group: int | None = None,
         eval_tokens: int | None = None,
     ):
@@ -112,6 +115,7 @@ class BatchedStudent:
             batch_size=batch_size,
             warmup=warmup,
             grad_clip=grad_clip,
+            precision=precision,
             group=group,
             eval_tokens=eval_tokens,
         )
@@ -139,6 +143,7 @@ class BatchedStudent:
             batch_size=student.batch_size,
             warmup=student.warmup,
             grad_clip=student.grad_clip,
+            precision=student.precision,
             group=group,
             eval_tokens=eval_tokens,
         )
@@ -159,6 +164,7 @@ class BatchedStudent:
         batch_size: int,
         warmup: int,
         grad_clip: float,
+        precision: str,
         group: int | None,
         eval_tokens: int | None,
     ) -> None:
@@ -169,6 +175,7 @@ class BatchedStudent:
         self.num_students, self.config, self.device = num_students, config, next(model.parameters()).device
         self.lr, self.weight_decay, self.betas, self.eps = float(lr), float(weight_decay), tuple(betas), float(eps)
         self.batch_size, self.warmup, self.grad_clip = batch_size, warmup, grad_clip
+        self.precision = check_precision(precision, self.device)
         if eval_tokens is None:  # CPU: small chunks stay in cache (measured); GPU: large ones fill the device
             eval_tokens = 1 << 13 if self.device.type == "cpu" else 1 << 18
         self.eval_tokens = int(eval_tokens)
@@ -463,7 +470,8 @@ class BatchedStudent:
             grad = torch.zeros_like(flat)
             leaves, grads = self._leaves(flat, grad)
         E, B, T = ids.shape
-        logits = self._forward(leaves, ids)
+        with autocast(self.device, self.precision):
+            logits = self._forward(leaves, ids).float()
         ce = F.cross_entropy(
             logits[:, :, :-1].reshape(-1, self.vocab), ids[:, :, 1:].reshape(-1), reduction="none"
         ).view(E, B, T - 1)
@@ -547,7 +555,8 @@ class BatchedStudent:
             ids = data.ids[start : start + chunk].to(self.device)
             mask = data.mask[start : start + chunk].to(self.device)
             b = ids.shape[0]
-            logits = self._forward(w, ids.expand(E, b, T))
+            with autocast(self.device, self.precision):
+                logits = self._forward(w, ids.expand(E, b, T))
             hit = (logits[:, :, :-1].argmax(-1) == ids[None, :, 1:]) | (mask[None, :, 1:] == 0)
             right.append(hit.all(-1).cpu())
             loss = answer_loss(logits.float().view(E * b, T, -1), ids.repeat(E, 1), mask.repeat(E, 1))

@@ -113,6 +113,24 @@ def build_model(config: StudentConfig, seed: int = 0) -> LlamaForCausalLM:
     return model
 
 
+PRECISIONS = ("fp32", "bf16", "tf32")
+
+
+def check_precision(precision: str, device: torch.device) -> str:
+    """Validate ``precision``; "tf32" turns on TF32 matmuls for CUDA process-wide (torch's flag is global)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "tf32" and device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return precision
+
+
+def autocast(device: torch.device, precision: str):
+    """The forward-pass context for ``precision``: bf16 autocast (fp32 weights and AdamW), else nothing."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 def answer_loss(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Per-row mean cross-entropy over answer positions; logits predict ids shifted by one."""
     target, m = ids[:, 1:], mask[:, 1:]
@@ -130,6 +148,9 @@ class CausalLMStudent:
         warmup: linear learning-rate warm-up over this many updates after every reset (it avoids the
             forgetting shock of a fresh Adam state on a trained base).
         grad_clip: max global gradient norm. device: "cpu", "cuda" or "auto".
+        precision: "fp32" (default); "bf16": forward passes under bfloat16 autocast, weights, gradients
+            and AdamW state stay float32; "tf32": float32 with TF32 matmuls (CUDA only, set
+            process-wide; on CPU the same as fp32).
     """
 
     def __init__(
@@ -144,10 +165,12 @@ class CausalLMStudent:
         warmup: int = 0,
         grad_clip: float = 1.0,
         device: str = "cpu",
+        precision: str = "fp32",
     ):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.config, self.device = config, torch.device(device)
+        self.precision = check_precision(precision, self.device)
         self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
         self.model = build_model(config).to(self.device)
         if checkpoint is not None:
@@ -173,38 +196,8 @@ class CausalLMStudent:
         return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
 
     def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
-        data = examples if isinstance(examples, Encoded) else Encoded.of(examples)
-        n = len(data)
-        if n == 0:
-            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
-        self.model.train()
-        order = torch.randperm(n, generator=self.generator)
-        losses, updates, tokens = [], 0, 0
-        for start in range(0, n, self.batch_size):
-            idx = order[start : start + self.batch_size]
-            ids, mask = data.ids[idx].to(self.device), data.mask[idx].to(self.device)
-            width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
-            ids, mask = ids[:, :width], mask[:, :width]
-            tokens += ids.numel()
-            logits = self.model(input_ids=ids).logits
-            m = mask[:, 1:]
-            ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
-            loss = (ce * m).sum() / m.sum()
-            if not torch.isfinite(loss):
-                return TrainStats(
-                    loss=float("nan"), updates=updates, examples=n, tokens=int(data.mask.sum()), diverged=True
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-            for group in self.optimizer.param_groups:
-                group["lr"] = self._lr()
-            self.optimizer.step()
-            self.updates += 1
-            updates += 1
-            losses.append(loss.item())
-        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens)
+        """One epoch over ``examples`` in seeded shuffled batches of ``batch_size``, one AdamW update each."""
+        return self.train_distill(examples)[0]
 
     def train_distill(
         self,
@@ -246,13 +239,14 @@ class CausalLMStudent:
             width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
             ids, mask = ids[:, :width], mask[:, :width]
             tokens += ids.numel()
-            logits = self.model(input_ids=ids).logits
+            with autocast(self.device, self.precision):
+                logits = self.model(input_ids=ids).logits.float()
             m = mask[:, 1:]
             ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
             token_loss = ce
             w = None if weight is None else weight[idx].to(self.device)
             if w is not None and bool((w > 0).any()):
-                with torch.no_grad():
+                with torch.no_grad(), autocast(self.device, self.precision):
                     target = teacher(input_ids=ids).logits[:, :-1].float()
                 t = temp[idx].to(self.device)[:, None, None]
                 p_log = F.log_softmax(target / t, -1)
@@ -287,7 +281,8 @@ class CausalLMStudent:
         for start in range(0, len(data), batch_size):
             ids = data.ids[start : start + batch_size].to(self.device)
             mask = data.mask[start : start + batch_size].to(self.device)
-            logits = self.model(input_ids=ids).logits
+            with autocast(self.device, self.precision):
+                logits = self.model(input_ids=ids).logits
             hit = (logits[:, :-1].argmax(-1) == ids[:, 1:]) | (mask[:, 1:] == 0)
             right.append(hit.all(1).cpu())
             losses.append(answer_loss(logits.float(), ids, mask).cpu())
