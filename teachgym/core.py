@@ -9,7 +9,7 @@ rewards of an episode sum to final minus initial test accuracy; the teacher only
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -124,34 +124,47 @@ class TeachEnv(gym.Env):
         t0 = time.perf_counter()
         times = StepTimes()
         plan = self.interface.plan(action, self.state)  # raises on bad actions, before any change
-        state = self.state
+        examples, batch, replay = self.compose(plan, times)
 
+        t = time.perf_counter()
+        stats = self._train(batch, replay)
+        times.train = time.perf_counter() - t
+        self.count_used(examples)
+
+        t = time.perf_counter()
+        report = self.evaluate()
+        times.evaluate = time.perf_counter() - t
+
+        obs, reward, terminated, truncated = self.advance(report, stats)
+        times.other = time.perf_counter() - t0 - times.generate - times.train - times.evaluate
+        return obs, reward, terminated, truncated, self._info(times, stats)
+
+    # -- the parts of a step (also run by the batched vector env, teachgym.vector) -------------
+    def compose(self, plan: DataPlan, times: StepTimes) -> tuple[list[Example], Encoded | None, Encoded | None]:
+        """The step's teacher examples, and them and the rehearsal examples encoded (None: empty)."""
         t = time.perf_counter()
         examples = self.generate(plan)
         batch = Encoded.of(examples) if examples else None
         replay = self.replay(len(examples))
         replay_batch = Encoded.of(replay) if replay else None
         times.generate = time.perf_counter() - t
+        return examples, batch, replay_batch
 
-        t = time.perf_counter()
-        stats = self._train(batch, replay_batch)
-        times.train = time.perf_counter() - t
+    def count_used(self, examples: Sequence[Example]) -> None:
+        """Record the trained teacher examples per (skill, level) in the episode state."""
         for e in examples:
-            state.used[self.task.skill_index(e.skill), e.level] += 1
+            self.state.used[self.task.skill_index(e.skill), e.level] += 1
 
-        t = time.perf_counter()
-        report = self.evaluate()
-        times.evaluate = time.perf_counter() - t
-
+    def advance(self, report: Report, stats: TrainStats) -> tuple[Any, float, bool, bool]:
+        """Close the step on the new evaluation: update the episode; observation, reward, end flags."""
+        state = self.state
         previous = state.report
         state.previous, state.report, state.last_train = previous, report, stats
         state.step += 1
         reward = report.test_mean - previous.test_mean
         terminated = bool(stats.diverged or state.budget_left <= 0)
         truncated = bool(not terminated and state.step >= self.horizon)
-        obs = self.interface.observe(state)
-        times.other = time.perf_counter() - t0 - times.generate - times.train - times.evaluate
-        return obs, float(reward), terminated, truncated, self._info(times, stats)
+        return self.interface.observe(state), float(reward), terminated, truncated
 
     # -- parts --------------------------------------------------------------------------------
     def generate(self, plan: DataPlan) -> list[Example]:

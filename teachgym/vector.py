@@ -96,35 +96,23 @@ def begin_step(env: TeachEnv, plan: DataPlan) -> _Pending:
     """TeachEnv.step up to training: generate, rehearse, compose the training data (recorded by the slot)."""
     t0 = time.perf_counter()
     times = StepTimes()
-    state = env.state
-    examples = env.generate(plan)
-    batch = Encoded.of(examples) if examples else None
-    replay = env.replay(len(examples))
-    replay_batch = Encoded.of(replay) if replay else None
-    times.generate = time.perf_counter() - t0
-    stats = env._train(batch, replay_batch)  # the SlotStudent records the data; training runs batched
-    for e in examples:
-        state.used[env.task.skill_index(e.skill), e.level] += 1
+    examples, batch, replay = env.compose(plan, times)
+    stats = env._train(batch, replay)  # the SlotStudent records the data; training runs batched
+    env.count_used(examples)
     return _Pending(stats, times, time.perf_counter() - t0 - times.generate)
 
 
 def finish_step(env: TeachEnv, pending: _Pending, train_time: float, eval_time: float):
     """TeachEnv.step after training: evaluate (prepared, batched), update the episode, observe, reward."""
     t = time.perf_counter()
-    times, stats, state = pending.times, pending.stats, env.state
+    times, stats = pending.times, pending.stats
     times.train = train_time
     report = env.evaluate()
     times.evaluate = eval_time + time.perf_counter() - t
     t = time.perf_counter()
-    previous = state.report
-    state.previous, state.report, state.last_train = previous, report, stats
-    state.step += 1
-    reward = report.test_mean - previous.test_mean
-    terminated = bool(stats.diverged or state.budget_left <= 0)
-    truncated = bool(not terminated and state.step >= env.horizon)
-    obs = env.interface.observe(state)
+    obs, reward, terminated, truncated = env.advance(report, stats)
     times.other = pending.own + time.perf_counter() - t  # this sub-env's own bookkeeping
-    return obs, float(reward), terminated, truncated, env._info(times, stats)
+    return obs, reward, terminated, truncated, env._info(times, stats)
 
 
 class MathVectorEnv(VectorEnv):
