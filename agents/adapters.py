@@ -86,3 +86,49 @@ class SkillTreeExplorer(_Base):
         if hidden[skill]:
             return np.array([0, skill, 0], dtype=np.int64)
         return np.array([1, skill, self.num_levels - 1], dtype=np.int64)  # all mastered: rehearse the top
+
+
+class BucketCycleTeacher(_Base):
+    """MathCurriculum-v0's uniform baseline: every (skill, level) bucket in turn, skill-major, from bucket 0."""
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.num_buckets = len(self.skills) * env.unwrapped.task.num_levels
+
+    def act(self, observation: Any) -> np.int64:
+        return np.int64(self.step % self.num_buckets)
+
+
+class BucketMasteredTeacher(_Base):
+    """MathCurriculum-v0's bad baseline: always the bucket the student is best at when the episode starts."""
+
+    def act(self, observation: Any) -> np.int64:
+        if self.step == 0:
+            self.bucket = int(np.argmax(observation["level_accuracy"]))
+        return np.int64(self.bucket)
+
+
+class TreeCycleTeacher(_Base):
+    """MathSkillTree-v0's uniform baseline: skill ``t mod K`` at step t; explores it while it has hidden
+    levels (so every skill is revealed evenly), else exploits its level ``(t // K) mod L``. Always valid."""
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.num_levels = env.unwrapped.task.num_levels
+
+    def act(self, observation: Any) -> np.ndarray:
+        k = len(self.skills)
+        skill = self.step % k
+        revealed = np.asarray(observation["revealed"]).reshape(k, self.num_levels) > 0.5
+        if not revealed[skill].all():
+            return np.array([0, skill, 0], dtype=np.int64)
+        return np.array([1, skill, (self.step // k) % self.num_levels], dtype=np.int64)
+
+
+class TreeMasteredTeacher(_Base):
+    """MathSkillTree-v0's bad baseline: never explores; always exploits level 0 of the skill best at the start."""
+
+    def act(self, observation: Any) -> np.ndarray:
+        if self.step == 0:
+            self.skill = int(np.argmax(observation["accuracy"]))
+        return np.array([1, self.skill, 0], dtype=np.int64)

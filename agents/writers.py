@@ -16,7 +16,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from teachgym.agents.adapters import CurriculumFrontierTeacher, SkillTreeExplorer
+from teachgym.agents.adapters import (
+    BucketCycleTeacher,
+    BucketMasteredTeacher,
+    CurriculumFrontierTeacher,
+    SkillTreeExplorer,
+    TreeCycleTeacher,
+    TreeMasteredTeacher,
+)
 from teachgym.agents.heuristics import FrontierTeacher
 from teachgym.interfaces.base import split_counts
 from teachgym.interfaces.skill_list import frontier_levels, level_split
@@ -110,16 +117,34 @@ class NoisyWriter(WeakestSkillWriter):
         return tuple((p, wrong_answer(a, self.rng) if f else a) for (p, a), f in zip(pairs, flip.tolist(), strict=True))
 
 
+class UniformWriter(WeakestSkillWriter):
+    """MathOpenEnded-v0's uniform baseline: correct examples, the same share for every skill (levels as
+    ``WeakestSkillWriter``: half at the frontier level, the rest on easier ones)."""
+
+    def weights(self, observation: Any) -> np.ndarray:
+        return np.ones(len(self.task.skills))
+
+
 AGENTS_EXTRA = {
     "writer": WeakestSkillWriter,
+    "uniform-writer": UniformWriter,
     "noisy-writer": NoisyWriter,
     "bucket-frontier": CurriculumFrontierTeacher,
+    "bucket-cycle": BucketCycleTeacher,
+    "bucket-mastered": BucketMasteredTeacher,
     "tree-explorer": SkillTreeExplorer,
+    "tree-cycle": TreeCycleTeacher,
+    "tree-mastered": TreeMasteredTeacher,
 }
 
 AGENT_ENVS = {
     "writer": "TeachGym/MathOpenEnded-v0",
+    "uniform-writer": "TeachGym/MathOpenEnded-v0",
     "noisy-writer": "TeachGym/MathOpenEnded-v0",
     "bucket-frontier": "TeachGym/MathCurriculum-v0",
+    "bucket-cycle": "TeachGym/MathCurriculum-v0",
+    "bucket-mastered": "TeachGym/MathCurriculum-v0",
     "tree-explorer": "TeachGym/MathSkillTree-v0",
+    "tree-cycle": "TeachGym/MathSkillTree-v0",
+    "tree-mastered": "TeachGym/MathSkillTree-v0",
 }

@@ -444,13 +444,20 @@ def test_extra_agents_run_an_episode_with_valid_actions(name):
     assert len(traj.rewards) == env.unwrapped.horizon
     assert all(env.action_space.contains(a) for a in traj.actions)
     assert traj.gain == pytest.approx(sum(traj.rewards), abs=1e-9)
-    if name == "tree-explorer":
+    if name.startswith("tree-"):
         assert traj.infos[-1]["invalid_actions"] == 0
+    if name == "bucket-cycle":
+        assert [int(a) for a in traj.actions] == list(range(len(traj.actions)))
+    if name in ("bucket-mastered", "tree-mastered"):
+        assert all(np.array_equal(a, traj.actions[0]) for a in traj.actions)
+    if name == "tree-cycle":  # one skill per step, exploring each in turn
+        assert [int(a[1]) for a in traj.actions] == list(range(len(traj.actions)))
+        assert all(int(a[0]) == 0 for a in traj.actions)
     if name.endswith("writer"):
         assert traj.infos[-1]["examples_total"] == env.unwrapped.budget  # spends exactly the budget
         assert all(sum(info["rejected"].values()) == 0 and info["unrecognised"] == 0 for info in traj.infos)
         wrong = sum(info["verifiably_wrong"] for info in traj.infos)
-        assert (wrong == 0) == (name == "writer")
+        assert (wrong == 0) == (name != "noisy-writer")
 
 
 def test_noisy_writer_share_of_wrong_answers():
