@@ -29,10 +29,9 @@ class LossRecordingStudent(CausalLMStudent):
         return stats
 
 
-def loss_recording_student(
-    checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str
-) -> LossRecordingStudent:
-    student = make_student(checkpoint, lr, batch_size, warmup, device)
+def loss_recording_student(*args: Any) -> LossRecordingStudent:
+    """``make_student(*args)`` as a LossRecordingStudent."""
+    student = make_student(*args)
     student.__class__ = LossRecordingStudent  # same state, one changed method: reuse make_student as is
     return student
 
@@ -113,8 +112,9 @@ class MathDataMixEnv(MathFamilyEnv):
     val and test items per (skill, level); ``lr``, ``batch_size``, ``warmup``: AdamW learning rate,
     examples per update, warm-up updates after each reset; ``regime`` ("continual" | "accumulate");
     ``rehearsal`` (float) replay examples of the base student's pretraining skills per teacher example,
-    at no budget cost; ``checkpoint`` (str | None); ``split_seed`` (int); ``device``: "cpu", "cuda",
-    "cuda:N", "auto".
+    at no budget cost (default 0 here, unlike Math-v0: the measured configuration); ``checkpoint``
+    (str | None); ``split_seed`` (int); ``device``: "cpu", "cuda", "cuda:N", "auto";
+    ``precision``: "fp32", "bf16" or "tf32" (as Math-v0).
 
     ``info`` adds ``source_examples`` (num_sources,) examples per source so far this episode and
     ``invalid_examples``, the number of the last step's examples that ``task.verify`` rejects (noisy
@@ -157,10 +157,11 @@ class MathDataMixEnv(MathFamilyEnv):
         warmup: int = MATH_DEFAULTS["warmup"],
         regime: str = MATH_DEFAULTS["regime"],
         skills: Sequence[str] | None = DATA_MIX_SKILLS,
-        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        rehearsal: float = 0.0,  # the configuration its documented results were measured in
         checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
         sources: Sequence[str] | None = None,
     ):
         names = check_sources(sources)
@@ -181,7 +182,8 @@ class MathDataMixEnv(MathFamilyEnv):
             checkpoint=checkpoint,
             split_seed=split_seed,
             device=device,
-            student=partial(loss_recording_student, checkpoint, lr, batch_size, warmup, device),
+            precision=precision,
+            student=partial(loss_recording_student, checkpoint, lr, batch_size, warmup, device, precision),
         )
         self.student: LossRecordingStudent
         self._step_sources: list[str] = []

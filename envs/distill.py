@@ -113,7 +113,9 @@ class MathDistillEnv(MathFamilyEnv):
     ``eval_per_level`` (int); ``lr``, ``batch_size``, ``warmup``; ``regime`` ("continual" |
     "accumulate": replayed examples keep their targets, soft ones their temperature and alpha);
     ``rehearsal`` (float) free ground-truth replay of the base student's pretraining skills per
-    example; ``checkpoint`` (str | None) the base student; ``split_seed`` (int); ``device``.
+    example (default 0, unlike Math-v0: the measured configuration); ``checkpoint`` (str | None) the
+    base student; ``split_seed`` (int); ``device``;
+    ``precision`` ("fp32", "bf16" or "tf32", as Math-v0).
 
     ``info`` adds ``budget_spent`` (units), ``target_examples`` (num_skills, 3) examples per skill and
     type so far (labels, soft, generated), ``teacher_wrong_targets`` (the last step's soft and generated
@@ -168,10 +170,11 @@ class MathDistillEnv(MathFamilyEnv):
         regime: str = MATH_DEFAULTS["regime"],
         mastery: float = MATH_DEFAULTS["mastery"],
         skills: Sequence[str] | None = DISTILL_SKILLS,
-        rehearsal: float = MATH_DEFAULTS.get("rehearsal", 0.0),
+        rehearsal: float = 0.0,  # the configuration its documented results were measured in
         checkpoint: str | None = MATH_DEFAULTS["checkpoint"],
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
         label_cost: int = DEFAULT_LABEL_COST,
         teacher: str | None = None,
     ):
@@ -199,6 +202,7 @@ class MathDistillEnv(MathFamilyEnv):
             checkpoint=checkpoint,
             split_seed=split_seed,
             device=device,
+            precision=precision,
         )
         self.interface: DistillInterface
         self.label_cost = label_cost
