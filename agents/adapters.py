@@ -89,14 +89,16 @@ class SkillTreeExplorer(_Base):
 
 
 class BucketCycleTeacher(_Base):
-    """MathCurriculum-v0's uniform baseline: every (skill, level) bucket in turn, skill-major, from bucket 0."""
+    """MathCurriculum-v0's uniform baseline: skill ``t mod K`` at step t, at level ``(t // K) mod L``, so
+    that every skill gets the same number of steps and levels rise from easy to hard over the episode."""
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.num_buckets = len(self.skills) * env.unwrapped.task.num_levels
+        self.num_levels = env.unwrapped.task.num_levels
 
     def act(self, observation: Any) -> np.int64:
-        return np.int64(self.step % self.num_buckets)
+        k = len(self.skills)
+        return np.int64((self.step % k) * self.num_levels + (self.step // k) % self.num_levels)
 
 
 class BucketMasteredTeacher(_Base):
@@ -109,8 +111,9 @@ class BucketMasteredTeacher(_Base):
 
 
 class TreeCycleTeacher(_Base):
-    """MathSkillTree-v0's uniform baseline: skill ``t mod K`` at step t; explores it while it has hidden
-    levels (so every skill is revealed evenly), else exploits its level ``(t // K) mod L``. Always valid."""
+    """MathSkillTree-v0's uniform baseline: skill ``t mod K`` at step t, at level ``(t // K) mod L``:
+    exploited if revealed, else explored (levels are revealed in order, so that reveals exactly it).
+    Every subskill gets the same number of steps, easy ones first. Always valid."""
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
@@ -118,11 +121,11 @@ class TreeCycleTeacher(_Base):
 
     def act(self, observation: Any) -> np.ndarray:
         k = len(self.skills)
-        skill = self.step % k
+        skill, level = self.step % k, (self.step // k) % self.num_levels
         revealed = np.asarray(observation["revealed"]).reshape(k, self.num_levels) > 0.5
-        if not revealed[skill].all():
-            return np.array([0, skill, 0], dtype=np.int64)
-        return np.array([1, skill, (self.step // k) % self.num_levels], dtype=np.int64)
+        if revealed[skill, level]:
+            return np.array([1, skill, level], dtype=np.int64)
+        return np.array([0, skill, 0], dtype=np.int64)
 
 
 class TreeMasteredTeacher(_Base):

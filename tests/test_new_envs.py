@@ -446,18 +446,26 @@ def test_extra_agents_run_an_episode_with_valid_actions(name):
     assert traj.gain == pytest.approx(sum(traj.rewards), abs=1e-9)
     if name.startswith("tree-"):
         assert traj.infos[-1]["invalid_actions"] == 0
-    if name == "bucket-cycle":
-        assert [int(a) for a in traj.actions] == list(range(len(traj.actions)))
+    if name == "bucket-cycle":  # one skill per step, at level 0 first
+        levels = env.unwrapped.task.num_levels
+        assert [int(a) for a in traj.actions] == [i * levels for i in range(len(traj.actions))]
     if name in ("bucket-mastered", "tree-mastered"):
         assert all(np.array_equal(a, traj.actions[0]) for a in traj.actions)
-    if name == "tree-cycle":  # one skill per step, exploring each in turn
-        assert [int(a[1]) for a in traj.actions] == list(range(len(traj.actions)))
-        assert all(int(a[0]) == 0 for a in traj.actions)
+    if name == "tree-cycle":  # one skill per step, its revealed level 0 first
+        assert [a.tolist() for a in traj.actions] == [[1, i, 0] for i in range(len(traj.actions))]
     if name.endswith("writer"):
         assert traj.infos[-1]["examples_total"] == env.unwrapped.budget  # spends exactly the budget
         assert all(sum(info["rejected"].values()) == 0 and info["unrecognised"] == 0 for info in traj.infos)
         wrong = sum(info["verifiably_wrong"] for info in traj.infos)
         assert (wrong == 0) == (name != "noisy-writer")
+
+
+def test_tree_cycle_covers_every_subskill_easy_first():
+    env = make(TREE, skills=["add", "sub"], horizon=6, examples_per_step=16)
+    traj = run_episode(env, AGENTS_EXTRA["tree-cycle"](), seed=0)
+    assert [a.tolist() for a in traj.actions] == [[1, 0, 0], [1, 1, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0], [0, 1, 0]]
+    assert traj.infos[-1]["invalid_actions"] == 0
+    assert traj.observations[-1]["revealed"].all()
 
 
 def test_noisy_writer_share_of_wrong_answers():
