@@ -36,6 +36,8 @@ class CurriculumFrontierTeacher(_Base):
     """
 
     def __init__(self, ready: float = 0.5, mastery: float = 0.9):
+        # ready 0.5, not FrontierTeacher's 0.3: with a whole step on one bucket, 0.3 reached for skills
+        # too early (3 seeds: +0.90 points with one seed at -3.96, against +2.01 at 0.5)
         self.ready, self.mastery = ready, mastery
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
@@ -60,7 +62,7 @@ class SkillTreeExplorer(_Base):
     mastered, it explores the skill's next level. It only ever takes valid actions.
     """
 
-    def __init__(self, ready: float = 0.5, mastery: float = 0.9):
+    def __init__(self, ready: float = 0.3, mastery: float = 0.9):
         self.ready, self.mastery = ready, mastery
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:

@@ -58,7 +58,7 @@ class WeakestSkillWriter:
 
     def __init__(
         self,
-        ready: float = 0.5,
+        ready: float = 0.3,
         rehearsal: float = 0.05,
         mastery: float = 0.9,
         frontier_share: float = 0.5,
