@@ -119,8 +119,8 @@ class MathEnv(TeachEnv):
     - ``rehearsal`` (float): replay examples of the base student's pretraining skills (add sub mul cmp
       dsum, all levels) per teacher example, at no budget cost, as continued pretraining mixes in the
       original data. The default 0.5 is a measured choice: without it the student forgets so fast that
-      spreading data evenly is as good as targeting (10 seeds: frontier - uniform +0.7 [-0.0, +1.5]
-      points at 0, +1.1 [+0.5, +1.6] at 0.5). It costs ~20% more training time per step.
+      spreading data evenly is as good as targeting (10 seeds, paired frontier - uniform: +0.71
+      [-0.04, +1.46] points at 0; +1.06 [+0.52, +1.52] at 0.5). It costs ~20% more training per step.
     - ``checkpoint`` (str | None): a base student safetensors file (None: the shipped one).
     - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
     - ``precision``: "fp32"; "bf16" (bfloat16 autocast of forward passes, float32 weights and AdamW);
