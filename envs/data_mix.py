@@ -102,7 +102,7 @@ class MathDataMixEnv(MathFamilyEnv):
     truncated after ``horizon`` steps.
 
     ## Arguments
-    The Math-v0 arguments, with the same defaults except ``skills`` (and no ``mastery``: levels come
+    The Math-v0 arguments, with the same defaults except ``skills`` and ``rehearsal`` (and no ``mastery``: levels come
     from the sources), and:
     - ``skills`` (list[str]): the target skills (default ``["sub", "mod", "word"]``; None: all ten).
     - ``sources`` (list[str] | None): the sources offered, in action order (None: all seven).
