@@ -133,8 +133,9 @@ def test_defaults_and_spaces(env):
     assert env.action_space == gym.spaces.Box(-1, 1, (7,), np.float32)
     assert env.observation_space["source_loss"] == gym.spaces.Box(0, LOSS_CLIP, (7,), np.float32)
     for name, p in inspect.signature(MathDataMixEnv.__init__).parameters.items():
-        if name in MATH_DEFAULTS and name != "skills":
+        if name in MATH_DEFAULTS and name not in ("skills", "rehearsal"):  # rehearsal 0: the measured configuration
             assert p.default == MATH_DEFAULTS[name], name
+    assert inspect.signature(MathDataMixEnv.__init__).parameters["rehearsal"].default == 0.0
     with pytest.raises(TypeError, match="mastery"):
         gym.make(MIX, mastery=0.9)
 

@@ -138,8 +138,9 @@ def test_defaults_and_spaces(env):
     assert set(env.observation_space) >= {"teacher_kl", "teacher_agreement"}
     assert u.teacher_wrong == MATH_TEACHER_WRONG and u.label_cost == 4
     for name, p in inspect.signature(MathDistillEnv.__init__).parameters.items():
-        if name in MATH_DEFAULTS and name != "skills":
+        if name in MATH_DEFAULTS and name not in ("skills", "rehearsal"):  # rehearsal 0: the measured configuration
             assert p.default == MATH_DEFAULTS[name], name
+    assert inspect.signature(MathDistillEnv.__init__).parameters["rehearsal"].default == 0.0
 
 
 def test_action_decoding():
