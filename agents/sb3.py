@@ -304,7 +304,7 @@ def train(args: Args) -> tuple[BaseAlgorithm, str]:
     path = args.save_path or str(Path(log_dir or "runs/sb3") / run_name)
     path = path if path.endswith(".zip") else f"{path}.zip"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    model.save(path, exclude=["tensorboard_log"])  # a path of this machine: not part of the model
     print(f"saved {path}")
 
     # 5. evaluate on held-out seeds, next to a baseline on the same seeds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 
 import gymnasium as gym
 import numpy as np
@@ -47,6 +48,8 @@ def test_ppo_trains_saves_logs_and_runs_as_a_teacher(tmp_path, math_env, capsys)
     assert "held-out evaluation" in out and "uniform" in out and "ppo - uniform (paired)" in out
 
     assert saved_algo(path) == "ppo"
+    with zipfile.ZipFile(path) as z:  # the file travels: no path of this machine inside
+        assert str(tmp_path) not in z.read("data").decode()
     assert "sb3" in AGENTS
     teacher = make_agent("sb3", path=path)
     assert isinstance(teacher, SB3Teacher)
