@@ -54,19 +54,17 @@ class MathFamilyEnv(TeachEnv):
         device: str,
         precision: str = "fp32",
         task: Task | None = None,
-        student: Callable[[], CausalLMStudent] | None = None,
+        student_class: type[CausalLMStudent] = CausalLMStudent,
     ):
         budget = validate_common(
             horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
         )
         rehearsal = check_rehearsal(rehearsal)
         task = math_task(skills) if task is None else task
-        if student is None:
-            student = partial(make_student, checkpoint, lr, batch_size, warmup, device, precision)
         super().__init__(
             task,
             make_interface(task),
-            student,
+            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision, student_class),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
@@ -88,6 +86,20 @@ class MathFamilyEnv(TeachEnv):
             self._idle = False
             return self.state.report
         return super().evaluate()
+
+
+# The Math-v0 kwargs a MathFamilyEnv takes (keyword-only, in its signature), which every env of the family
+# passes through unchanged from its own signature.
+FAMILY_KWARGS = tuple(
+    name
+    for name, p in inspect.signature(MathFamilyEnv.__init__).parameters.items()
+    if p.kind is p.KEYWORD_ONLY and name in MATH_DEFAULTS
+)
+
+
+def family_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """The ``FAMILY_KWARGS`` among ``values`` (a family env's ``locals()`` in ``__init__``)."""
+    return {name: values[name] for name in FAMILY_KWARGS}
 
 
 class MathCurriculumEnv(MathFamilyEnv):
@@ -167,18 +179,5 @@ class MathCurriculumEnv(MathFamilyEnv):
     ):
         super().__init__(
             CurriculumInterface,
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
+            **family_kwargs(locals()),
         )

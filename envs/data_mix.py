@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv
-from teachgym.envs.math import make_student
+from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.interfaces.data_mix import DataMixInterface
 from teachgym.students.causal_lm import CausalLMStudent, Encoded
 from teachgym.tasks.sources import SOURCE_NAMES, Source, standard_sources
@@ -27,13 +26,6 @@ class LossRecordingStudent(CausalLMStudent):
     def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
         stats, self.last_losses = self.train_distill(examples)
         return stats
-
-
-def loss_recording_student(*args: Any) -> LossRecordingStudent:
-    """``make_student(*args)`` as a LossRecordingStudent."""
-    student = make_student(*args)
-    student.__class__ = LossRecordingStudent  # same state, one changed method: reuse make_student as is
-    return student
 
 
 def check_sources(sources: Any) -> tuple[str, ...]:
@@ -169,21 +161,8 @@ class MathDataMixEnv(MathFamilyEnv):
         self.sources: dict[str, Source] = {name: standard[name] for name in names}
         super().__init__(
             partial(DataMixInterface, sources=list(self.sources.values())),
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
-            student=partial(loss_recording_student, checkpoint, lr, batch_size, warmup, device, precision),
+            **family_kwargs(locals()),
+            student_class=LossRecordingStudent,
         )
         self.student: LossRecordingStudent
         self._step_sources: list[str] = []

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from safetensors import safe_open
 
-from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv
+from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.interfaces.base import EpisodeState
 from teachgym.interfaces.distill import MODES, DistillInterface
 from teachgym.students.causal_lm import Encoded
@@ -189,20 +189,7 @@ class MathDistillEnv(MathFamilyEnv):
             raise ValueError(f"teacher must be None (the shipped teacher) or a safetensors file, got {teacher!r}")
         super().__init__(
             lambda task: DistillInterface(task, label_cost=label_cost, mastery=float(mastery)),
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
+            **family_kwargs(locals()),
         )
         self.interface: DistillInterface
         self.label_cost = label_cost

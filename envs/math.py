@@ -48,10 +48,17 @@ def math_task(skills: Sequence[str] | None) -> Task:
 
 
 def make_student(
-    checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str, precision: str = "fp32"
+    checkpoint: str | None,
+    lr: float,
+    batch_size: int,
+    warmup: int,
+    device: str,
+    precision: str = "fp32",
+    cls: type[CausalLMStudent] = CausalLMStudent,
 ) -> CausalLMStudent:
+    """A ``cls`` student on ``checkpoint`` (None: the shipped base) with the env's training settings."""
     path = MATH_BASE if checkpoint is None else checkpoint
-    return CausalLMStudent(
+    return cls(
         checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup, device=device, precision=precision
     )
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv
-from teachgym.envs.math import make_student, math_task
+from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
+from teachgym.envs.math import math_task
 from teachgym.interfaces.open_ended import UNKNOWN, ErrorReport, OpenEndedInterface, WrittenData, error_lines
 from teachgym.students.causal_lm import CausalLMStudent, Encoded
 from teachgym.types import Example, Report, StepTimes, Task, TrainStats
@@ -57,13 +57,6 @@ class RecordingStudent(CausalLMStudent):
         right, loss = super().correct(data, batch_size)
         self.last_correct = right
         return right, loss
-
-
-def recording_student(*args: Any) -> RecordingStudent:
-    """``make_student(*args)`` as a RecordingStudent."""
-    student = make_student(*args)
-    student.__class__ = RecordingStudent  # same state, one extra method: reuse make_student as is
-    return student
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -169,22 +162,9 @@ class MathOpenEndedEnv(MathFamilyEnv):
         task = WithUnknownSkill(math_task(skills))
         super().__init__(
             partial(OpenEndedInterface, max_examples=max_examples, error_samples=error_samples),
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
+            **family_kwargs(locals()),
             task=task,
-            student=partial(recording_student, checkpoint, lr, batch_size, warmup, device, precision),
+            student_class=RecordingStudent,
         )
         self.interface: OpenEndedInterface
         self.student: RecordingStudent

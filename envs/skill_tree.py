@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv
+from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.interfaces.skill_tree import SkillTreeInterface
 from teachgym.types import StepTimes, TrainStats
 
@@ -100,20 +100,7 @@ class MathSkillTreeEnv(MathFamilyEnv):
     ):
         super().__init__(
             SkillTreeInterface,
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
+            **family_kwargs(locals()),
         )
         self.interface: SkillTreeInterface
 

@@ -120,6 +120,16 @@ def test_spec_is_json_and_env_pickles(env_id):
 
 
 @pytest.mark.parametrize("env_id", IDS)
+def test_student_kwargs_reach_the_student(env_id):
+    """Every env passes its training kwargs through to its student (and its budget to the episode)."""
+    env = gym.make(env_id, disable_env_checker=True, **{**small_kwargs(env_id), "lr": 3e-4, "batch_size": 8})
+    student = env.unwrapped.student
+    assert (student.lr, student.batch_size, student.precision) == (3e-4, 8, "fp32")
+    env = gym.make(env_id, disable_env_checker=True, **{**small_kwargs(env_id), "precision": "bf16", "budget": 77})
+    assert env.unwrapped.student.precision == "bf16" and env.unwrapped.budget == 77
+
+
+@pytest.mark.parametrize("env_id", IDS)
 def test_info_fields(env_id):
     env = make(env_id)
     _, info = env.reset(seed=0)
