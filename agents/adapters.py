@@ -40,10 +40,6 @@ class CurriculumFrontierTeacher(_Base):
         # too early (3 seeds: +0.90 points with one seed at -3.96, against +2.01 at 0.5)
         self.ready, self.mastery = ready, mastery
 
-    def reset(self, env: gym.Env, seed: int | None = None) -> None:
-        super().reset(env, seed)
-        self.num_levels = env.unwrapped.task.num_levels
-
     def act(self, observation: Any) -> np.int64:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         levels = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), self.num_levels)
@@ -67,7 +63,6 @@ class SkillTreeExplorer(_Base):
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.num_levels = env.unwrapped.task.num_levels
         self.to_explore = topological_order(self.skills)
 
     def act(self, observation: Any) -> np.ndarray:
@@ -90,17 +85,18 @@ class SkillTreeExplorer(_Base):
         return np.array([1, skill, self.num_levels - 1], dtype=np.int64)  # all mastered: rehearse the top
 
 
+def cycle_cell(step: int, num_skills: int, num_levels: int) -> tuple[int, int]:
+    """The uniform baselines' schedule: skill ``t mod K`` at step t, at level ``(t // K) mod L``."""
+    return step % num_skills, (step // num_skills) % num_levels
+
+
 class BucketCycleTeacher(_Base):
     """MathCurriculum-v0's uniform baseline: skill ``t mod K`` at step t, at level ``(t // K) mod L``, so
     that every skill gets the same number of steps and levels rise from easy to hard over the episode."""
 
-    def reset(self, env: gym.Env, seed: int | None = None) -> None:
-        super().reset(env, seed)
-        self.num_levels = env.unwrapped.task.num_levels
-
     def act(self, observation: Any) -> np.int64:
-        k = len(self.skills)
-        return np.int64((self.step % k) * self.num_levels + (self.step // k) % self.num_levels)
+        skill, level = cycle_cell(self.step, len(self.skills), self.num_levels)
+        return np.int64(skill * self.num_levels + level)
 
 
 class BucketMasteredTeacher(_Base):
@@ -117,14 +113,9 @@ class TreeCycleTeacher(_Base):
     exploited if revealed, else explored (levels are revealed in order, so that reveals exactly it).
     Every subskill gets the same number of steps, easy ones first. Always valid."""
 
-    def reset(self, env: gym.Env, seed: int | None = None) -> None:
-        super().reset(env, seed)
-        self.num_levels = env.unwrapped.task.num_levels
-
     def act(self, observation: Any) -> np.ndarray:
-        k = len(self.skills)
-        skill, level = self.step % k, (self.step // k) % self.num_levels
-        revealed = np.asarray(observation["revealed"]).reshape(k, self.num_levels) > 0.5
+        skill, level = cycle_cell(self.step, len(self.skills), self.num_levels)
+        revealed = np.asarray(observation["revealed"]).reshape(len(self.skills), self.num_levels) > 0.5
         if revealed[skill, level]:
             return np.array([1, skill, level], dtype=np.int64)
         return np.array([0, skill, 0], dtype=np.int64)

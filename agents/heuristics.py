@@ -31,10 +31,11 @@ def topological_order(skills) -> list[int]:
 
 
 class _Base:
-    """Stores the env's skills and a seeded rng; ignores feedback."""
+    """Stores the env's skills, its levels per skill and a seeded rng; counts steps; ignores feedback."""
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         self.skills = _skills(env)
+        self.num_levels = env.unwrapped.task.num_levels
         self.rng = np.random.default_rng(seed)
         self.step = 0
 
