@@ -33,7 +33,14 @@ import teachgym
 from teachgym.agents import make_agent
 from teachgym.envs.math import checkpoint_config
 from teachgym.students.batched import BatchedStudent
-from teachgym.students.causal_lm import CausalLMStudent, Encoded, build_model, check_precision, load_weights
+from teachgym.students.causal_lm import (
+    PRECISIONS,
+    CausalLMStudent,
+    Encoded,
+    build_model,
+    check_precision,
+    load_weights,
+)
 from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import PAD
 
@@ -47,9 +54,7 @@ Lines = list[str]
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu", help='"cpu" or "cuda" (default: cpu)')
-    p.add_argument(
-        "--precision", default="fp32", choices=("fp32", "bf16", "tf32"), help="the student's precision (env kwarg)"
-    )
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="the student's precision (env kwarg)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement of the targets")
     p.add_argument("--episodes", type=int, help="single-env episodes of the phase breakdown (default 3; quick 1)")
     p.add_argument("--num-envs", help='comma-separated N (default "1,4,16,64" on GPU, "1,4,16" on CPU; quick "1,2")')
@@ -472,7 +477,7 @@ def run(args: argparse.Namespace) -> str:
     reps = 5 if args.quick else 20
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32  # tf32: float32 tensors, TF32 matmuls
     peak = matmul_peak(args.device, peak_n, reps, dtype)
-    peak_label = f"{peak_n}x{peak_n} {'bfloat16' if args.precision == 'bf16' else 'float32'}, best of {reps}"
+    peak_label = f"{peak_n}x{peak_n} {str(dtype).removeprefix('torch.')}, best of {reps}"
     r = episode_timings(ENV_ID, args.episodes, **kwargs)
     tokenize_s = tokenize_seconds(step_examples(r["env"]))
     throughput = env_throughput(kwargs, args.num_envs, args.vector_steps)

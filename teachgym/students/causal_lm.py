@@ -207,14 +207,17 @@ class CausalLMStudent:
         kd_weight: np.ndarray | torch.Tensor | None = None,
         temperature: float | np.ndarray | torch.Tensor = 1.0,
     ) -> tuple[TrainStats, np.ndarray]:
-        """``train``, optionally distilling from ``teacher``, also returning each example's training loss.
+        """The training loop (``train`` is this without a teacher), optionally distilling from ``teacher``,
+        also returning each example's training loss.
+
+        One epoch over ``examples`` in batches of ``batch_size`` shuffled by the seeded generator, one
+        AdamW update each (warm-up, gradient clipping; a non-finite loss stops it as diverged).
 
         Row i's loss at an answer position is ``(1 - w_i) * CE(row's token) + w_i * T_i**2 *
         KL(softmax(t / T_i) || softmax(s / T_i))`` with ``s``, ``t`` the student's and the teacher's
         logits there (both teacher-forced on the row's own tokens), ``w_i = kd_weight[i]`` in [0, 1]
         and ``T_i = temperature`` (a scalar or one per row). The batch loss is the mean over answer
-        positions. Shuffling, batching, warm-up, clipping and the divergence check are those of
-        ``train``; with ``kd_weight`` None (or all 0) the updates are exactly ``train``'s.
+        positions; with ``kd_weight`` None (or all 0) it is plain cross-entropy training.
 
         Returns the TrainStats and, per row in the order given, the mean answer-token cross-entropy
         of the forward pass that trained on it (NaN for rows not reached because the loss diverged).
