@@ -440,7 +440,22 @@ def verdict(value: float | None, threshold: float, why_not: str | None, quick: b
     return f"{status} (--quick sizes: not a test)" if quick else status
 
 
-def figure_targets(args: argparse.Namespace, t: dict, c: dict, mfu: float) -> Lines:
+def ceilings(r: dict, c: dict, mfu: float) -> dict[str, float]:
+    """Upper bounds on the speed-up targets that the device's own matmul peak allows.
+
+    A faster implementation cannot train below the training FLOPs at the measured peak. ``step``: the
+    bound on batched / sync per env step if training ran at peak and everything else in a step
+    (evaluation included) cost nothing, ``1 / (train share of the single-env step x training MFU)``;
+    ``trainer``: the bound on TeachGym / Trainer, the Trainer's time over TeachGym's training FLOPs at
+    peak (``single x MFU``). A goal above its ceiling cannot be met on this device at this model size
+    without doing less arithmetic (fewer padded tokens, fewer updates): it is not an overhead problem.
+    """
+    train = float(np.sum([s["train"] for s in r["steps"]]))
+    total = float(np.sum([s["total"] for s in r["steps"]]))
+    return {"step": 1.0 / (train / total * mfu), "trainer": c["hf"]["total"] / (c["single"] * mfu)}
+
+
+def figure_targets(args: argparse.Namespace, t: dict, c: dict, mfu: float, ceiling: dict[str, float]) -> Lines:
     by_n = {r["n"]: r for r in t["rows"]}
     gpu = args.device.startswith("cuda")
     h100 = gpu and "H100" in torch.cuda.get_device_name()
@@ -450,19 +465,32 @@ def figure_targets(args: argparse.Namespace, t: dict, c: dict, mfu: float) -> Li
     gpu_why = None if h100 and 64 in by_n else ("needs one H100 and N=64" if not h100 else "N=64 not in --num-envs")
     r16, r64 = by_n.get(16, {}), by_n.get(64, {})
     hf = c["hf"]["total"]
+    step_cap, trainer_cap = f"{ceiling['step']:.2f}x", f"{ceiling['trainer']:.2f}x"
     rows = [
-        ("native batched / SyncVectorEnv at N=16, two CPU cores", ">= 3x", r16.get("ratio"), 3.0, cpu_why, "x"),
-        ("native batched / SyncVectorEnv at N=64, one H100", ">= 20x", r64.get("ratio"), 20.0, gpu_why, "x"),
-        ("aggregate env steps/s at N=64, one H100", ">= 1,000", r64.get("batched"), 1000.0, gpu_why, ""),
-        ("TeachGym (single env) / per-step Trainer", ">= 10x", hf / c["single"], 10.0, None, "x"),
+        ("native batched / SyncVectorEnv at N=16, two CPU cores", ">= 3x", r16.get("ratio"), 3.0, cpu_why, "x",
+         step_cap),
+        ("native batched / SyncVectorEnv at N=64, one H100", ">= 20x", r64.get("ratio"), 20.0, gpu_why, "x", step_cap),
+        ("aggregate env steps/s at N=64, one H100", ">= 1,000", r64.get("batched"), 1000.0, gpu_why, "", ""),
+        ("TeachGym (single env) / per-step Trainer", ">= 10x", hf / c["single"], 10.0, None, "x", trainer_cap),
         (f"TeachGym (batched, N={c['batched_n']}, per student) / per-step Trainer", ">= 10x",
-         hf / c["batched"], 10.0, None, "x"),
+         hf / c["batched"], 10.0, None, "x", trainer_cap),
     ]  # fmt: skip
-    lines = ["", "## 5. Targets", "", "| target | goal | measured | status |", "|---|---:|---:|---|"]
-    for name, goal, value, threshold, why, unit in rows:
+    lines = [
+        "",
+        "## 5. Targets",
+        "",
+        "Compute ceiling: the most a ratio can be on this device, from its measured matmul peak (training at"
+        f" peak, everything else free): batched / sync at most 1 / (train share x training MFU) ="
+        f" {step_cap}; TeachGym / Trainer at most the Trainer's time over TeachGym's training FLOPs at peak ="
+        f" {trainer_cap}. A goal above its ceiling is out of reach here without doing less arithmetic.",
+        "",
+        "| target | goal | measured | compute ceiling | status |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, goal, value, threshold, why, unit, cap in rows:
         shown = "—" if value is None or why else f"{value:.2f}{unit}"
-        lines.append(f"| {name} | {goal} | {shown} | {verdict(value, threshold, why, args.quick)} |")
-    lines.append(f"| MFU of student training (single env) | reported | {mfu:.2%} | reported |")
+        lines.append(f"| {name} | {goal} | {shown} | {cap} | {verdict(value, threshold, why, args.quick)} |")
+    lines.append(f"| MFU of student training (single env) | reported | {mfu:.2%} | | reported |")
     return lines
 
 
@@ -491,7 +519,7 @@ def run(args: argparse.Namespace) -> str:
         *figure_phases(r, tokenize_s),
         *mfu_lines,
         *figure_trainer(compare),
-        *figure_targets(args, throughput, compare, mfu),
+        *figure_targets(args, throughput, compare, mfu, ceilings(r, compare, mfu)),
     ]
     return "\n".join(lines) + "\n"
 

@@ -36,3 +36,12 @@ def test_quick_run_writes_every_section(tmp_path):
     assert "HF Trainer: total per step" in text and "speed-up over Trainer" in text
     assert "--quick sizes: not a test" in text  # quick figures never claim a target
     assert "nan" not in text.lower()
+
+
+def test_ceilings_bound_the_ratios_by_the_measured_peak():
+    # half of each step trains, at 25% of peak: at best 1 / (0.5 x 0.25) = 8x faster per env step
+    r = {"steps": [{"train": 1.0, "total": 2.0}, {"train": 3.0, "total": 6.0}]}
+    # TeachGym trains in 1 s at 25% of peak (0.25 s at peak); the Trainer takes 2 s: at best 8x
+    c = {"hf": {"total": 2.0}, "single": 1.0}
+    assert perf.ceilings(r, c, mfu=0.25) == {"step": 8.0, "trainer": 8.0}
+    assert perf.ceilings(r, c, mfu=1.0)["trainer"] == 2.0  # at peak already: only the Trainer's own ratio is left
