@@ -108,6 +108,8 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_pretrain(args: argparse.Namespace) -> None:
     from teachgym.students.pretrain import build_math_base, build_math_teacher
 
+    if args.verify:
+        return verify_pretrain(args)
     base = None
     if args.only in (None, "base"):
         base = build_math_base(args.out, seed=args.seed, updates=args.updates)
@@ -115,6 +117,44 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     if args.only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
         path = build_math_teacher(args.teacher_out, base=base, seed=args.seed, updates=args.updates)
         console.print(f"wrote {path}")
+
+
+def verify_pretrain(args: argparse.Namespace) -> None:
+    """Rebuild the shipped checkpoints in a temporary folder and compare them with the shipped ones."""
+    import tempfile
+
+    from teachgym.students.pretrain import (
+        MATH_BASE,
+        MATH_TEACHER,
+        build_math_base,
+        build_math_teacher,
+        checkpoint_differences,
+    )
+
+    given = [f"--{k.replace('_', '-')}" for k in ("out", "teacher_out", "updates") if getattr(args, k) is not None]
+    if given or args.seed != 0:
+        raise SystemExit(f"--verify rebuilds the shipped checkpoints as shipped: drop {given or ['--seed']}")
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        base = None
+        if args.only in (None, "base"):
+            base = build_math_base(f"{tmp}/math-base.safetensors")
+            failed |= report_differences(MATH_BASE, checkpoint_differences(MATH_BASE, base))
+        if args.only in (None, "teacher"):
+            teacher = build_math_teacher(f"{tmp}/math-teacher.safetensors", base=base)
+            failed |= report_differences(MATH_TEACHER, checkpoint_differences(MATH_TEACHER, teacher))
+    if failed:
+        raise SystemExit(1)
+
+
+def report_differences(shipped, differences: list[str]) -> bool:
+    if not differences:
+        console.print(f"[green]identical[/green] tensors and metadata: rebuilt {shipped.name} = shipped")
+        return False
+    console.print(f"[red]differs[/red] from the shipped {shipped.name}:")
+    for d in differences:
+        console.print(f"  {d}")
+    return True
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
@@ -148,6 +188,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--updates", type=int, default=None, help="override the number of updates (for a quick try)")
     p.add_argument("--only", choices=("base", "teacher"), default=None, help="build only the base or the teacher")
     p.add_argument("--teacher-out", default=None, help="teacher output file (default: the shipped teacher's path)")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="rebuild into a temporary folder and compare with the shipped checkpoints (exit 1 if they differ)",
+    )
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("leaderboard", help="run agents x envs x seeds and print the leaderboard")

@@ -2,7 +2,9 @@
 
 The base student must know some skills well and others not at all, so that a teacher has real
 choices: it is trained from a seeded random init on the *known* skills only, at every level, with a
-cosine learning-rate schedule. Same seed and same torch build give the same bytes on CPU.
+cosine learning-rate schedule. Same seed and same torch build give the same tensors and metadata on
+CPU (``teachgym pretrain --verify`` rebuilds both shipped checkpoints and compares them). The files'
+bytes may still differ: safetensors writes the metadata keys of its header in arbitrary order.
 """
 
 from __future__ import annotations
@@ -68,6 +70,32 @@ def pretrain(
                 flush=True,
             )
     return student
+
+
+def checkpoint_differences(a: str | Path, b: str | Path) -> list[str]:
+    """What differs between two safetensors files: tensor names, dtypes, shapes, values and metadata.
+
+    Empty when both hold the same tensors (bit for bit) and the same metadata, whatever the order of
+    the header's keys (which safetensors does not fix, so equal checkpoints can differ in bytes).
+    """
+    from safetensors import safe_open
+
+    out = []
+    with safe_open(str(a), framework="pt") as fa, safe_open(str(b), framework="pt") as fb:
+        if fa.metadata() != fb.metadata():
+            keys = sorted(set(fa.metadata() or {}) | set(fb.metadata() or {}))
+            out += [f"metadata {k!r}" for k in keys if (fa.metadata() or {}).get(k) != (fb.metadata() or {}).get(k)]
+        ka, kb = set(fa.keys()), set(fb.keys())
+        out += [f"tensor {k!r} only in {a}" for k in sorted(ka - kb)]
+        out += [f"tensor {k!r} only in {b}" for k in sorted(kb - ka)]
+        for k in sorted(ka & kb):
+            x, y = fa.get_tensor(k), fb.get_tensor(k)
+            if x.dtype != y.dtype or x.shape != y.shape:
+                out.append(f"tensor {k!r}: {x.dtype} {tuple(x.shape)} vs {y.dtype} {tuple(y.shape)}")
+            elif not torch.equal(x, y):
+                diff = (x.float() - y.float()).abs().max().item()
+                out.append(f"tensor {k!r}: values differ (max abs difference {diff:.3g})")
+    return out
 
 
 def build_math_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:

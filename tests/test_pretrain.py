@@ -1,0 +1,37 @@
+"""`teachgym pretrain` rebuilds its checkpoints reproducibly, and `--verify` can tell when they differ."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from teachgym.cli import main
+from teachgym.students.pretrain import MATH_BASE, build_math_base, checkpoint_differences
+
+
+def test_same_seed_rebuilds_the_same_tensors_and_metadata(tmp_path):
+    a = build_math_base(tmp_path / "a.safetensors", updates=16)
+    b = build_math_base(tmp_path / "b.safetensors", updates=16)
+    assert checkpoint_differences(a, b) == []
+    c = build_math_base(tmp_path / "c.safetensors", updates=16, seed=1)
+    assert any("values differ" in d for d in checkpoint_differences(a, c))
+
+
+def test_differences_name_what_differs(tmp_path):
+    state = load_file(str(MATH_BASE))
+    name = sorted(k for k in state if state[k].dtype == torch.float32)[0]
+    state[name] = state[name].clone()
+    state[name].view(-1)[0] += 1.0
+    del state[sorted(state)[-1]]
+    save_file(state, str(tmp_path / "x.safetensors"), metadata={"config": "{}"})
+    diffs = checkpoint_differences(MATH_BASE, tmp_path / "x.safetensors")
+    assert f"tensor {name!r}: values differ (max abs difference 1)" in diffs
+    assert any(d.startswith(f"tensor {sorted(load_file(str(MATH_BASE)))[-1]!r} only in") for d in diffs)
+    assert "metadata 'config'" in diffs and "metadata 'adam_step'" in diffs
+    assert checkpoint_differences(MATH_BASE, MATH_BASE) == []
+
+
+def test_verify_refuses_options_that_change_the_build(capsys):
+    with pytest.raises(SystemExit, match="--updates"):
+        main(["pretrain", "--verify", "--updates", "16"])
