@@ -133,6 +133,17 @@ class MathOpenEndedEnv(MathFamilyEnv):
     student safetensors file; ``split_seed`` (int) seed of the val/test splits; ``device``: "cpu",
     "cuda", "cuda:N", "auto"; ``precision``: "fp32", "bf16" or "tf32" (as Math-v0).
 
+    ## Measured
+    CPU, the defaults, seeds 0-9; gain = final minus initial mean test accuracy in points, mean [95%
+    bootstrap CI] and the paired difference to the uniform baseline over the same seeds
+    (``python benchmarks/results.py --suite openended10``; tables in ``benchmarks/results/openended10/``):
+
+    - ``writer`` (correct examples for the weakest skills in reach): +5.44 [+5.00, +5.88], paired +0.92
+      [+0.06, +1.81] (chosen on the even seeds, on the odd ones +1.42 [+0.54, +2.37]);
+    - ``uniform-writer`` (correct examples for every skill equally, the baseline): +4.52 [+3.79, +5.31];
+    - ``noisy-writer`` (as ``writer``, 30% of answers wrong): +2.33 [+1.48, +3.25], paired -2.19
+      [-3.04, -1.33]: wrong data is trained on as given, and it hurts.
+
     ## Version History
     - v0: initial release.
     """
