@@ -83,7 +83,8 @@ class MathSkillTreeEnv(MathFamilyEnv):
     (``python benchmarks/results.py --suite skilltree10``; tables in ``benchmarks/results/skilltree10/``):
 
     - ``tree-explorer`` (explore every skill once, then train the weakest within reach): +1.10 [+0.08,
-      +1.92], paired +0.69 [-0.54, +1.79] (not resolved by 10 seeds; +1.75 over never exploring);
+      +1.92], paired +0.69 [-0.54, +1.79] (not resolved by 10 seeds); paired over never exploring
+      +1.75 [+1.04, +2.40];
     - ``tree-cycle`` (every subskill in turn, the uniform baseline): +0.42 [-0.17, +1.02];
     - ``tree-mastered`` (never explore, best skill): -0.65 [-1.40, +0.10], paired -1.06 [-2.10, -0.04].
 
