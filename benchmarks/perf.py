@@ -489,6 +489,7 @@ def figure_targets(args: argparse.Namespace, t: dict, c: dict, mfu: float, ceili
     ]
     for name, goal, value, threshold, why, unit, cap in rows:
         shown = "—" if value is None or why else f"{value:.2f}{unit}"
+        cap = "—" if why else cap  # a ceiling holds for the device it was measured on
         lines.append(f"| {name} | {goal} | {shown} | {cap} | {verdict(value, threshold, why, args.quick)} |")
     lines.append(f"| MFU of student training (single env) | reported | {mfu:.2%} | | reported |")
     return lines
