@@ -51,19 +51,23 @@ class CurriculumFrontierTeacher(_Base):
 
 
 class SkillTreeExplorer(_Base):
-    """MathSkillTree-v0: explore every skill once (prerequisites first), then exploit the frontier.
+    """MathSkillTree-v0: exploit the frontier, explore a skill once what is revealed of it is mastered.
 
-    After the exploration round it picks the weakest skill within reach that still has something to
-    learn and trains its easiest revealed level below ``mastery``; if all its revealed levels are
-    mastered, it explores the skill's next level. It only ever takes valid actions.
+    Each step it picks the weakest skill within reach that still has something to learn and trains its
+    easiest revealed level below ``mastery``; if all its revealed levels are mastered, it explores the
+    skill's next level. With ``explore_first`` it first explores every skill once (prerequisites
+    first). Lazy exploration is the default by measurement (10 seeds, paired vs ``tree-cycle``): at 20
+    steps, exploring first spends half the episode revealing level 1 of every skill, including skills
+    whose level 0 the student cannot do (+1.10 points against +2.25 lazily). It only ever takes valid
+    actions.
     """
 
-    def __init__(self, ready: float = 0.3, mastery: float = 0.9):
-        self.ready, self.mastery = ready, mastery
+    def __init__(self, ready: float = 0.3, mastery: float = 0.9, explore_first: bool = False):
+        self.ready, self.mastery, self.explore_first = ready, mastery, explore_first
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.to_explore = topological_order(self.skills)
+        self.to_explore = topological_order(self.skills) if self.explore_first else []
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)

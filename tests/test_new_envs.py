@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teachgym.agents import run_episode
+from teachgym.agents.adapters import SkillTreeExplorer
 from teachgym.agents.writers import AGENT_ENVS, AGENTS_EXTRA, NoisyWriter, WeakestSkillWriter, wrong_answer
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathCurriculumEnv
 from teachgym.envs.open_ended import MathOpenEndedEnv
@@ -140,6 +141,22 @@ def test_defaults_follow_math_v0():
 @pytest.fixture(scope="module")
 def tree():
     return make(TREE)
+
+
+@pytest.mark.parametrize("level0, expected", [((1.0, 1.0), [0, 0, 0]), ((0.5, 0.6), [1, 0, 0])])
+def test_tree_explorer_explores_a_skill_once_its_revealed_levels_are_mastered(level0, expected):
+    env = make(TREE)
+    obs, _ = env.reset(seed=0)
+    teacher = SkillTreeExplorer()
+    teacher.reset(env, seed=0)
+    obs = {k: v.copy() for k, v in obs.items()}
+    obs["level_accuracy"][:] = [level0[0], 0, 0, level0[1], 0, 0]  # add is the weakest: train or explore it
+    obs["accuracy"][:] = level0
+    assert teacher.act(obs).tolist() == expected
+    eager = SkillTreeExplorer(explore_first=True)
+    eager.reset(env, seed=0)
+    assert eager.act(obs).tolist() == [0, 0, 0]  # explores every skill first, prerequisites first
+    assert eager.act(obs).tolist() == [0, 1, 0]
 
 
 def test_tree_reveals_only_level_0_and_hides_the_rest(tree):
