@@ -11,14 +11,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from teachgym.agents.heuristics import _Base, topological_order
+from teachgym.agents.heuristics import _Base, topological_order, within_reach
 from teachgym.interfaces.skill_list import frontier_levels
-
-
-def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
-    """Per skill: every prerequisite (among ``skills``) has accuracy >= ``ready`` on its easiest level."""
-    names = [s.name for s in skills]
-    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
 
 
 def weakest(accuracy: np.ndarray, *preferences: np.ndarray) -> int:

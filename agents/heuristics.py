@@ -30,6 +30,12 @@ def topological_order(skills) -> list[int]:
     return done
 
 
+def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
+    """Per skill: every prerequisite (among ``skills``) has accuracy >= ``ready`` on its easiest level."""
+    names = [s.name for s in skills]
+    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
+
+
 class _Base:
     """Stores the env's skills, its levels per skill and a seeded rng; counts steps; ignores feedback."""
 
@@ -80,10 +86,7 @@ class FrontierTeacher(_Base):
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
-        names = [s.name for s in self.skills]
-        reach = np.array(
-            [all(p not in names or easiest[names.index(p)] >= self.ready for p in s.prerequisites) for s in self.skills]
-        )
+        reach = within_reach(self.skills, easiest, self.ready)
         err = 1.0 - acc
         weights = np.where(reach, err, 0.0)
         if weights.sum() > 0:

@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from teachgym.agents.heuristics import within_reach
 from teachgym.interfaces.base import weights_to_action
 
 
@@ -69,12 +70,6 @@ def restore(env: gym.Env, snap: EnvSnapshot) -> None:
     for k, v in snap.state.items():
         setattr(env.state, k, v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v) if k == "extra" else v)
     env._pool[:] = snap.pool
-
-
-def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
-    """Per skill: every prerequisite (present in ``skills``) has easiest-level val accuracy >= ``ready``."""
-    names = [s.name for s in skills]
-    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
 
 
 class LookaheadTeacher:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 
 import gymnasium as gym
 import numpy as np
@@ -105,17 +106,23 @@ def cmd_info(args: argparse.Namespace) -> None:
     console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
 
 
-def cmd_pretrain(args: argparse.Namespace) -> None:
-    from teachgym.students.pretrain import build_math_base, build_math_teacher
+def build_checkpoints(only: str | None, base_out, teacher_out, seed: int, updates: int | None) -> Iterator[tuple]:
+    """Build the base and/or the teacher (trained on from the base just built, if any), yielding each
+    (shipped path, built path) pair as it is written. ``None`` outputs write over the shipped files."""
+    from teachgym.students.pretrain import MATH_BASE, MATH_TEACHER, build_math_base, build_math_teacher
 
+    base = None
+    if only in (None, "base"):
+        base = build_math_base(base_out, seed=seed, updates=updates)
+        yield MATH_BASE, base
+    if only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
+        yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
+
+
+def cmd_pretrain(args: argparse.Namespace) -> None:
     if args.verify:
         return verify_pretrain(args)
-    base = None
-    if args.only in (None, "base"):
-        base = build_math_base(args.out, seed=args.seed, updates=args.updates)
-        console.print(f"wrote {base}")
-    if args.only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
-        path = build_math_teacher(args.teacher_out, base=base, seed=args.seed, updates=args.updates)
+    for _, path in build_checkpoints(args.only, args.out, args.teacher_out, args.seed, args.updates):
         console.print(f"wrote {path}")
 
 
@@ -123,27 +130,15 @@ def verify_pretrain(args: argparse.Namespace) -> None:
     """Rebuild the shipped checkpoints in a temporary folder and compare them with the shipped ones."""
     import tempfile
 
-    from teachgym.students.pretrain import (
-        MATH_BASE,
-        MATH_TEACHER,
-        build_math_base,
-        build_math_teacher,
-        checkpoint_differences,
-    )
+    from teachgym.students.pretrain import checkpoint_differences
 
     given = [f"--{k.replace('_', '-')}" for k in ("out", "teacher_out", "updates") if getattr(args, k) is not None]
     if given or args.seed != 0:
         raise SystemExit(f"--verify rebuilds the shipped checkpoints as shipped: drop {given or ['--seed']}")
-    failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        base = None
-        if args.only in (None, "base"):
-            base = build_math_base(f"{tmp}/math-base.safetensors")
-            failed |= report_differences(MATH_BASE, checkpoint_differences(MATH_BASE, base))
-        if args.only in (None, "teacher"):
-            teacher = build_math_teacher(f"{tmp}/math-teacher.safetensors", base=base)
-            failed |= report_differences(MATH_TEACHER, checkpoint_differences(MATH_TEACHER, teacher))
-    if failed:
+        built = build_checkpoints(args.only, f"{tmp}/math-base.safetensors", f"{tmp}/math-teacher.safetensors", 0, None)
+        failed = [report_differences(shipped, checkpoint_differences(shipped, path)) for shipped, path in built]
+    if any(failed):
         raise SystemExit(1)
 
 

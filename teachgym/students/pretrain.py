@@ -82,9 +82,8 @@ def checkpoint_differences(a: str | Path, b: str | Path) -> list[str]:
 
     out = []
     with safe_open(str(a), framework="pt") as fa, safe_open(str(b), framework="pt") as fb:
-        if fa.metadata() != fb.metadata():
-            keys = sorted(set(fa.metadata() or {}) | set(fb.metadata() or {}))
-            out += [f"metadata {k!r}" for k in keys if (fa.metadata() or {}).get(k) != (fb.metadata() or {}).get(k)]
+        ma, mb = fa.metadata() or {}, fb.metadata() or {}
+        out += [f"metadata {k!r}" for k in sorted(ma.keys() | mb.keys()) if ma.get(k) != mb.get(k)]
         ka, kb = set(fa.keys()), set(fb.keys())
         out += [f"tensor {k!r} only in {a}" for k in sorted(ka - kb)]
         out += [f"tensor {k!r} only in {b}" for k in sorted(kb - ka)]
