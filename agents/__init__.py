@@ -1,10 +1,12 @@
 """Teacher agents: everything that acts in a TeachGym environment, behind one Teacher protocol."""
 
 import importlib
+import inspect
 
 from teachgym.agents.bandits import EXP3Teacher, SECTeacher, TSCLTeacher, UCBTeacher
 from teachgym.agents.base import Teacher, Trajectory, run_episode
 from teachgym.agents.heuristics import (
+    FixedMixTeacher,
     FrontierTeacher,
     PrerequisiteCurriculumTeacher,
     RandomTeacher,
@@ -37,6 +39,7 @@ AGENTS = {
     "frontier": FrontierTeacher,
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
+    "fixed": FixedMixTeacher,  # weights=: a static mix by skill name
     "tscl": TSCLTeacher,
     "exp3": EXP3Teacher,
     "ucb": UCBTeacher,
@@ -53,13 +56,21 @@ def make_agent(name: str, **kwargs) -> Teacher:
     """A teacher by its registered short name (see ``AGENTS``)."""
     if name not in AGENTS:
         raise ValueError(f"unknown agent {name!r}; choose one of {sorted(AGENTS)}")
-    return AGENTS[name](**kwargs)
+    build = AGENTS[name]
+    if not isinstance(build, type):  # a lazy builder: the class checks its own kwargs
+        return build(**kwargs)
+    try:
+        inspect.signature(build).bind(**kwargs)
+    except TypeError as err:
+        raise ValueError(f"agent {name!r}: {err}; it takes {inspect.signature(build)}") from None
+    return build(**kwargs)
 
 
 __all__ = [
     "AGENTS",
     "AGENT_ENVS",
     "EXP3Teacher",
+    "FixedMixTeacher",
     "FrontierTeacher",
     "LookaheadTeacher",
     "PrerequisiteCurriculumTeacher",

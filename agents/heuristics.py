@@ -118,6 +118,35 @@ class PrerequisiteCurriculumTeacher(_Base):
         return weights_to_action(weights)
 
 
+class FixedMixTeacher(_Base):
+    """The same data mix every step, given by skill name (an open-loop static mixture).
+
+    ``weights`` maps skill names to non-negative weights (any scale); skills not named get 0. Useful
+    as a hindsight yardstick: e.g. all data on the skills a past run showed to be learnable.
+    """
+
+    def __init__(self, weights: dict[str, float]):
+        if not isinstance(weights, dict) or not weights:
+            raise ValueError(f"weights must be a non-empty dict of skill name -> weight, got {weights!r}")
+        for name, w in weights.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < float("inf"):
+                raise ValueError(f"weights[{name!r}] must be a finite non-negative number, got {w!r}")
+        if not any(weights.values()):
+            raise ValueError(f"weights must give some skill a positive weight, got {weights!r}")
+        self.weights = {str(k): float(v) for k, v in weights.items()}
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        names = [s.name for s in self.skills]
+        unknown = sorted(set(self.weights) - set(names))
+        if unknown:
+            raise ValueError(f"weights name skills {unknown} that this env does not have; its skills: {names}")
+        self.mix = np.array([self.weights.get(n, 0.0) for n in names])
+
+    def act(self, observation: Any) -> np.ndarray:
+        return weights_to_action(self.mix)
+
+
 class SingleSkillTeacher(_Base):
     """All data on one skill: by default the skill the student is best at (a deliberately bad teacher)."""
 

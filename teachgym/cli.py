@@ -15,13 +15,13 @@ from rich.table import Table
 console = Console()
 
 
-def _kwargs(text: str | None) -> dict:
+def _kwargs(text: str | None, flag: str = "--kwargs", example: str = '{"horizon": 5}') -> dict:
     try:
         kwargs = json.loads(text) if text else {}
     except json.JSONDecodeError as err:
-        raise SystemExit(f"--kwargs must be a JSON object, e.g. '{{\"horizon\": 5}}': {err}") from None
+        raise SystemExit(f"{flag} must be a JSON object, e.g. '{example}': {err}") from None
     if not isinstance(kwargs, dict):
-        raise SystemExit("--kwargs must be a JSON object")
+        raise SystemExit(f"{flag} must be a JSON object, e.g. '{example}'")
     return kwargs
 
 
@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from teachgym.agents import make_agent
 
     env = gym.make(args.env, **_kwargs(args.kwargs))
-    teacher = make_agent(args.agent)
+    teacher = make_agent(args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs", '{"weights": {"word": 1}}'))
     obs, info = env.reset(seed=args.seed)
     teacher.reset(env, seed=args.seed)
     table = Table(title=f"{args.agent} on {args.env}, seed {args.seed}")
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the horizon)")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
+    p.add_argument("--agent-kwargs", help='agent kwargs as a JSON object, e.g. \'{"weights": {"word": 1}}\' for fixed')
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("info", help="spaces, skills, prerequisites and the base student's accuracy")

@@ -124,17 +124,28 @@ class RunSpec:
 _SUITE_KEYS = {"name", "description", "envs", "agents", "seeds", "baseline", "env_kwargs"}
 
 
+def resolve_agent(label: str, kwargs: dict) -> tuple[str, dict]:
+    """A suite's agent entry -> (registered agent name, its kwargs).
+
+    The entry's key is the registered name, or a label of the leaderboard's choosing when its kwargs
+    hold ``"agent": <registered name>`` (so one agent can run in several configurations).
+    """
+    kwargs = dict(kwargs)
+    return str(kwargs.pop("agent", label)), kwargs
+
+
 @dataclass
 class Suite:
     """Which envs x agents x seeds a leaderboard runs.
 
     ``env_kwargs`` apply to every env (e.g. a small config for a smoke test); an env's own kwargs in
-    ``envs`` take precedence over them.
+    ``envs`` take precedence over them. An agent entry is ``name: kwargs``, or ``label: {"agent":
+    name, **kwargs}`` to run one agent under several labels (see :func:`resolve_agent`).
     """
 
     name: str
     envs: dict[str, dict]  # env id -> kwargs
-    agents: dict[str, dict]  # agent name (see teachgym.agents.AGENTS) -> kwargs
+    agents: dict[str, dict]  # agent name (see teachgym.agents.AGENTS) or label -> kwargs
     seeds: list[int]
     baseline: str = "uniform"
     env_kwargs: dict = field(default_factory=dict)
@@ -156,7 +167,7 @@ class Suite:
         import teachgym  # noqa: F401  (registers the ids)
         from teachgym.agents import AGENTS
 
-        unknown = sorted(set(self.agents) - set(AGENTS))
+        unknown = sorted({resolve_agent(a, kw)[0] for a, kw in self.agents.items()} - set(AGENTS))
         if unknown:
             raise ValueError(f"suite {self.name!r}: unknown agent(s) {unknown}; choose from {sorted(AGENTS)}")
         missing = sorted(e for e in self.envs if e not in gym.registry)
@@ -229,7 +240,8 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None) -> dict[str, Any]:
     spec = spec.with_env_kwargs(env_kwargs)
     env = gym.make(spec.env_id, **spec.env_kwargs)
     try:
-        traj = run_episode(env, make_agent(spec.agent, **spec.agent_kwargs), spec.seed)
+        name, agent_kwargs = resolve_agent(spec.agent, spec.agent_kwargs)
+        traj = run_episode(env, make_agent(name, **agent_kwargs), spec.seed)
         try:
             env_spec = json.loads(env.spec.to_json())
         except Exception:  # kwargs that are not JSON-able: keep what we can

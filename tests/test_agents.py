@@ -8,6 +8,7 @@ import pytest
 
 from teachgym.agents import AGENT_ENVS, AGENTS, make_agent, run_episode
 from teachgym.agents.heuristics import FrontierTeacher, PrerequisiteCurriculumTeacher, topological_order
+from teachgym.interfaces.base import split_counts
 from tests.conftest import small_kwargs
 
 MATH = "TeachGym/Math-v0"
@@ -20,6 +21,7 @@ def env():
 
 NEEDS_FILES = {"sb3", "llm"}  # need a trained model / a local LM: tested in their own files
 SKILL_LIST = sorted(set(AGENTS) - set(AGENT_ENVS) - NEEDS_FILES)
+REQUIRED_KWARGS = {"fixed": {"weights": {"word": 1.0, "mod": 1.0}}}
 
 
 @pytest.mark.parametrize("name", sorted(AGENT_ENVS))
@@ -33,7 +35,7 @@ def test_env_specific_agents_run_on_their_env(name):
 
 @pytest.mark.parametrize("name", SKILL_LIST)
 def test_every_agent_runs_an_episode(env, name):
-    traj = run_episode(env, make_agent(name), seed=0)
+    traj = run_episode(env, make_agent(name, **REQUIRED_KWARGS.get(name, {})), seed=0)
     assert len(traj.actions) == len(traj.rewards) == env.unwrapped.horizon
     assert len(traj.observations) == len(traj.infos) == len(traj.rewards) + 1
     assert all(env.action_space.contains(a) for a in traj.actions)
@@ -44,6 +46,15 @@ def test_every_agent_runs_an_episode(env, name):
 def test_unknown_agent():
     with pytest.raises(ValueError, match="unknown agent 'genius'"):
         make_agent("genius")
+
+
+def test_agent_kwargs_it_does_not_take_are_named_with_what_it_takes():
+    with pytest.raises(
+        ValueError, match=r"agent 'frontier': got an unexpected keyword argument 'readdy'; it takes \(ready"
+    ):
+        make_agent("frontier", readdy=0.5)
+    with pytest.raises(ValueError, match="agent 'fixed': missing a required argument: 'weights'"):
+        make_agent("fixed")
 
 
 def obs_with(acc_by_skill: dict[str, float], env) -> dict:
@@ -67,6 +78,34 @@ def test_frontier_teacher_targets_weak_skills_within_reach(env):
     assert by["div"] > 5 * by["mod"] and by["word"] > 5 * by["lin"]
     assert by["mod"] == pytest.approx(by["cmp"])  # out of reach or mastered: rehearsal only
     assert by["cmp"] > 0
+
+
+def test_fixed_mix_teacher_gives_each_named_skill_its_share(env):
+    teacher = make_agent("fixed", weights={"word": 3, "mod": 1})
+    teacher.reset(env, seed=0)
+    names = [s.name for s in env.unwrapped.task.skills]
+    counts = split_counts(weights(teacher.act(obs_with({}, env))), 400)
+    by = dict(zip(names, counts, strict=True))
+    assert by["word"] == 300 and by["mod"] == 100 and sum(counts) == 400
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({}, "non-empty dict"),
+        ({"word": -1.0}, r"weights\['word'\] must be a finite non-negative number"),
+        ({"word": float("nan")}, "finite non-negative"),
+        ({"word": 0.0}, "some skill a positive weight"),
+    ],
+)
+def test_fixed_mix_teacher_rejects_bad_weights(bad, match):
+    with pytest.raises(ValueError, match=match):
+        make_agent("fixed", weights=bad)
+
+
+def test_fixed_mix_teacher_names_unknown_skills(env):
+    with pytest.raises(ValueError, match=r"skills \['algebra'\] that this env does not have; its skills: \['add'"):
+        make_agent("fixed", weights={"algebra": 1.0}).reset(env, seed=0)
 
 
 def test_weakest_teacher_is_proportional_to_error(env):
@@ -94,3 +133,18 @@ def test_random_teacher_is_seeded(env):
     a.reset(env, seed=5)
     b.reset(env, seed=5)
     np.testing.assert_array_equal(a.act(None), b.act(None))
+
+
+def test_cli_run_passes_agent_kwargs(capsys):
+    import json
+
+    from teachgym.cli import main
+
+    small = json.dumps(small_kwargs(MATH))
+    main(["run", "--agent", "fixed", "--agent-kwargs", '{"weights": {"word": 1}}', "--kwargs", small, "--steps", "1"])
+    out = capsys.readouterr().out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") == 6}
+    assert rows["word"].rstrip(" │").endswith(str(small_kwargs(MATH)["examples_per_step"]))
+    assert rows["mod"].rstrip(" │").endswith(" 0")
+    with pytest.raises(SystemExit, match="--agent-kwargs must be a JSON object"):
+        main(["run", "--agent", "fixed", "--agent-kwargs", "[1]", "--kwargs", small])

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from scipy import stats
@@ -200,6 +201,18 @@ def test_suite_env_kwargs_apply_to_every_env_under_its_own(tmp_path):
         Suite.load(path)
     with pytest.raises(ValueError, match="unknown agent"):
         tiny_suite(agents={"genius": {}}).validate()
+    with pytest.raises(ValueError, match=r"unknown agent\(s\) \['genius'\]"):
+        tiny_suite(agents={"clever-label": {"agent": "genius"}}).validate()
+
+
+def test_a_labelled_agent_entry_runs_the_named_agent_with_its_kwargs():
+    suite = tiny_suite(agents={"word-only": {"agent": "fixed", "weights": {"word": 1.0}}}, seeds=[0])
+    suite.validate()
+    result = lb.execute(suite.runs()[0])
+    assert result["agent"] == "word-only" and result["agent_config"] == {"agent": "fixed", "weights": {"word": 1.0}}
+    names = [s.name for s in gym.make(MATH).unwrapped.task.skills]
+    used = np.asarray(result["skill_examples_curves"][-1])  # cumulative per skill
+    assert used[names.index("word")] == SMALL["horizon"] * SMALL["examples_per_step"] == used.sum()
 
 
 # -- a real sweep -----------------------------------------------------------------------------------------
