@@ -29,6 +29,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from teachgym.leaderboard import (
     SUITES_DIR,
     Results,
@@ -55,17 +57,40 @@ def mean_gains(results: Sequence[dict], seeds: Sequence[int] | None = None) -> d
     return {a: float(aggregate_mean(res.groups(a))) for a in res.agents}
 
 
-def ranking_stability(results: Sequence[dict]) -> dict:
-    """Kendall's tau between the rankings by mean gain on the even and on the odd seeds."""
+def _halves_tau(results: Sequence[dict], first: Sequence[int], second: Sequence[int]) -> tuple[float, dict, dict]:
+    a, b = mean_gains(results, first), mean_gains(results, second)
+    agents = sorted(set(a) & set(b))
+    tau = kendall_tau([a[x] for x in agents], [b[x] for x in agents]) if len(agents) > 1 else float("nan")
+    return tau, {x: a[x] for x in agents}, {x: b[x] for x in agents}
+
+
+def ranking_stability(results: Sequence[dict], splits: int = 200, seed: int = 0) -> dict:
+    """Kendall's tau between the rankings by mean gain on the even and on the odd seeds.
+
+    One split's tau is itself a noisy statistic, so ``splits`` random splits of the seeds into two
+    disjoint halves (seeded) give its distribution: ``tau_splits`` = median and 5th / 95th percentiles.
+    """
     seeds = sorted({r["seed"] for r in results})
     even, odd = seeds[0::2], seeds[1::2]  # alternate seeds: disjoint halves, whatever the seed values
-    a, b = mean_gains(results, even), mean_gains(results, odd)
-    agents = sorted(set(a) & set(b))
+    tau, a, b = _halves_tau(results, even, odd)
+    agents = sorted(a)
+    rng = np.random.default_rng(seed)
+    taus = []
+    for _ in range(splits if len(seeds) >= 4 else 0):
+        order = [int(s) for s in rng.permutation(seeds)]
+        taus.append(_halves_tau(results, order[: len(seeds) // 2], order[len(seeds) // 2 :])[0])
+    taus = np.asarray([t for t in taus if t == t])
     return {
-        "tau": kendall_tau([a[x] for x in agents], [b[x] for x in agents]) if len(agents) > 1 else float("nan"),
+        "tau": tau,
         "seeds": [even, odd],
         "ranking": [sorted(agents, key=lambda x: (-a[x], x)), sorted(agents, key=lambda x: (-b[x], x))],
         "mean_gain": [{x: 100 * a[x] for x in agents}, {x: 100 * b[x] for x in agents}],
+        "tau_splits": {
+            "splits": len(taus),
+            "median": float(np.median(taus)) if len(taus) else float("nan"),
+            "low": float(np.percentile(taus, 5)) if len(taus) else float("nan"),
+            "high": float(np.percentile(taus, 95)) if len(taus) else float("nan"),
+        },
     }
 
 
@@ -162,6 +187,16 @@ def readme(
         "(1: the same order; 0: unrelated; -1: reversed). A tau well below 1 means the seeds do not resolve "
         "the order of neighbouring agents: read adjacent ranks as ties.",
         "",
+    ]
+    spread = stability.get("tau_splits", {})
+    if spread.get("splits"):
+        parts += [
+            f"Over {spread['splits']} random splits of the seeds into two halves, tau has median "
+            f"**{spread['median']:.2f}** (5th-95th percentile {spread['low']:.2f} to {spread['high']:.2f}): "
+            "one split's tau is itself noisy.",
+            "",
+        ]
+    parts += [
         "| rank | even seeds | odd seeds |",
         "|---:|---|---|",
     ]

@@ -417,6 +417,10 @@ def test_ranking_stability_and_best_vs_baseline_on_known_runs():
     st = br.ranking_stability([r for r in runs if r["agent"] != "lookahead"])
     assert st["tau"] == pytest.approx(2 / 3) and st["seeds"] == [[0, 2], [1, 3]]
     assert st["ranking"] == [["a", "b", "c", "uniform"], ["a", "c", "b", "uniform"]]
+    # the other two splits ({0, 1} | {2, 3} and {0, 3} | {1, 2}) tie b and c on both halves: tau-b = 1
+    spread = st["tau_splits"]
+    assert spread["splits"] == 200 and spread["low"] == pytest.approx(2 / 3) and spread["high"] == pytest.approx(1)
+    assert spread["median"] == pytest.approx(1)
     best = br.best_vs_baseline(runs, "uniform", reps=200)
     assert best["agent"] == "a" and best["diff"] == pytest.approx((40.0, 40.0, 40.0))  # lookahead is excluded
     assert best["held_out"]["agent"] == "a" and best["held_out"]["measured_on"] == [1, 3]
