@@ -1,6 +1,6 @@
-"""The published Math-v0 results: run a suite (default ``math10``) and write ``benchmarks/results/<suite>/``.
+"""The published Math-v0 results: run a suite (default ``math20``) and write ``benchmarks/results/<suite>/``.
 
-    .venv/bin/python benchmarks/results.py                      # 10 agents x 10 seeds, local processes
+    .venv/bin/python benchmarks/results.py                      # 10 agents x 20 seeds, local processes
     .venv/bin/python benchmarks/results.py --workers 8 --backend ray
 
 Per-run files go to ``leaderboards/<suite>/runs/`` (gitignored): a killed run resumes from them without
@@ -225,7 +225,7 @@ def readme(
 def main(argv: Sequence[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", default="math10", help="suite name in benchmarks/suites/ or a JSON file")
+    parser.add_argument("--suite", default="math20", help="suite name in benchmarks/suites/ or a JSON file")
     parser.add_argument("--runs", default=None, help="per-run folder (default: leaderboards/<suite>)")
     parser.add_argument("--out", default=None, help="published folder (default: benchmarks/results/<suite>)")
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: all cores)")

@@ -174,7 +174,7 @@ def test_aggregate_without_the_baseline_has_no_comparison():
 
 
 # -- suites ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["quick", "math10"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in lb.SUITES_DIR.glob("*.json")))
 def test_shipped_suites_load_and_validate(name):
     suite = Suite.load(name, [lb.SUITES_DIR])
     suite.validate()
