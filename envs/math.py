@@ -114,7 +114,9 @@ class MathEnv(TeachEnv):
 
     ## Arguments
     - ``horizon`` (int): steps per episode.
-    - ``examples_per_step`` (int): training examples per step.
+    - ``examples_per_step`` (int): training examples per step. At 256 a step trains half as long, and
+      the gap good teaching opens is no wider (8 seeds, paired frontier - uniform: +1.25 [+0.21, +2.27]
+      points at 256, +0.83 [+0.26, +1.33] at 512), but every teacher gains less (uniform +3.05 vs +4.58).
     - ``budget`` (int | None): examples per episode; None means ``horizon * examples_per_step``.
     - ``eval_per_level`` (int): val and test items per (skill, level).
     - ``lr``, ``batch_size``, ``warmup`` : AdamW learning rate, examples per update, warm-up updates
