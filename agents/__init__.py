@@ -25,10 +25,14 @@ def _lazy(module: str, name: str):
     """``teachgym.agents.<module>.<name>``, imported when first built: keeps heavy imports off
     ``import teachgym.agents`` and lets ``python -m teachgym.agents.<module>`` run without a double import."""
 
+    def target() -> type:
+        return getattr(importlib.import_module(f"teachgym.agents.{module}"), name)
+
     def build(**kwargs) -> Teacher:
-        return getattr(importlib.import_module(f"teachgym.agents.{module}"), name)(**kwargs)
+        return target()(**kwargs)
 
     build.__name__ = build.__qualname__ = name
+    build.target = target  # the class it builds, for make_agent's check of the kwargs
     return build
 
 
@@ -56,14 +60,13 @@ def make_agent(name: str, **kwargs) -> Teacher:
     """A teacher by its registered short name (see ``AGENTS``)."""
     if name not in AGENTS:
         raise ValueError(f"unknown agent {name!r}; choose one of {sorted(AGENTS)}")
-    build = AGENTS[name]
-    if not isinstance(build, type):  # a lazy builder: the class checks its own kwargs
-        return build(**kwargs)
+    cls = getattr(AGENTS[name], "target", lambda: AGENTS[name])()  # a lazy entry imports its class now
+    signature = inspect.signature(cls)
     try:
-        inspect.signature(build).bind(**kwargs)
+        signature.bind(**kwargs)
     except TypeError as err:
-        raise ValueError(f"agent {name!r}: {err}; it takes {inspect.signature(build)}") from None
-    return build(**kwargs)
+        raise ValueError(f"agent {name!r}: {err}; it takes {signature}") from None
+    return cls(**kwargs)
 
 
 __all__ = [

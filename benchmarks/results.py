@@ -80,17 +80,13 @@ def ranking_stability(results: Sequence[dict], splits: int = 200, seed: int = 0)
         order = [int(s) for s in rng.permutation(seeds)]
         taus.append(_halves_tau(results, order[: len(seeds) // 2], order[len(seeds) // 2 :])[0])
     taus = np.asarray([t for t in taus if t == t])
+    median, low, high = np.percentile(taus, [50, 5, 95]) if len(taus) else (float("nan"),) * 3
     return {
         "tau": tau,
         "seeds": [even, odd],
         "ranking": [sorted(agents, key=lambda x: (-a[x], x)), sorted(agents, key=lambda x: (-b[x], x))],
         "mean_gain": [{x: 100 * a[x] for x in agents}, {x: 100 * b[x] for x in agents}],
-        "tau_splits": {
-            "splits": len(taus),
-            "median": float(np.median(taus)) if len(taus) else float("nan"),
-            "low": float(np.percentile(taus, 5)) if len(taus) else float("nan"),
-            "high": float(np.percentile(taus, 95)) if len(taus) else float("nan"),
-        },
+        "tau_splits": {"splits": len(taus), "median": float(median), "low": float(low), "high": float(high)},
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 from teachgym.agents import AGENT_ENVS, AGENTS, make_agent, run_episode
 from teachgym.agents.heuristics import FrontierTeacher, PrerequisiteCurriculumTeacher, topological_order
+from teachgym.cli import main
 from teachgym.interfaces.base import split_counts
 from tests.conftest import small_kwargs
 
@@ -55,6 +58,8 @@ def test_agent_kwargs_it_does_not_take_are_named_with_what_it_takes():
         make_agent("frontier", readdy=0.5)
     with pytest.raises(ValueError, match="agent 'fixed': missing a required argument: 'weights'"):
         make_agent("fixed")
+    with pytest.raises(ValueError, match=r"agent 'sb3': got an unexpected keyword argument 'pth'; it takes \(path"):
+        make_agent("sb3", path="model.zip", pth=1)  # a lazily imported agent is checked the same way
 
 
 def obs_with(acc_by_skill: dict[str, float], env) -> dict:
@@ -136,10 +141,6 @@ def test_random_teacher_is_seeded(env):
 
 
 def test_cli_run_passes_agent_kwargs(capsys):
-    import json
-
-    from teachgym.cli import main
-
     small = json.dumps(small_kwargs(MATH))
     main(["run", "--agent", "fixed", "--agent-kwargs", '{"weights": {"word": 1}}', "--kwargs", small, "--steps", "1"])
     out = capsys.readouterr().out
