@@ -134,13 +134,24 @@ def resolve_agent(label: str, kwargs: dict) -> tuple[str, dict]:
     return str(kwargs.pop("agent", label)), kwargs
 
 
+def resolve_env(label: str, kwargs: dict) -> tuple[str, dict]:
+    """A suite's env entry -> (registered env id, its kwargs).
+
+    As for agents: the key is the env id, or a label when its kwargs hold ``"env": <env id>`` (so one
+    env can run in several configurations, e.g. a sweep of one of its arguments).
+    """
+    kwargs = dict(kwargs)
+    return str(kwargs.pop("env", label)), kwargs
+
+
 @dataclass
 class Suite:
     """Which envs x agents x seeds a leaderboard runs.
 
     ``env_kwargs`` apply to every env (e.g. a small config for a smoke test); an env's own kwargs in
     ``envs`` take precedence over them. An agent entry is ``name: kwargs``, or ``label: {"agent":
-    name, **kwargs}`` to run one agent under several labels (see :func:`resolve_agent`).
+    name, **kwargs}`` to run one agent under several labels (see :func:`resolve_agent`); likewise an
+    env entry is ``id: kwargs`` or ``label: {"env": id, **kwargs}`` (see :func:`resolve_env`).
     """
 
     name: str
@@ -170,7 +181,7 @@ class Suite:
         unknown = sorted({resolve_agent(a, kw)[0] for a, kw in self.agents.items()} - set(AGENTS))
         if unknown:
             raise ValueError(f"suite {self.name!r}: unknown agent(s) {unknown}; choose from {sorted(AGENTS)}")
-        missing = sorted(e for e in self.envs if e not in gym.registry)
+        missing = sorted({resolve_env(e, kw)[0] for e, kw in self.envs.items()} - set(gym.registry))
         if missing:
             raise ValueError(f"suite {self.name!r}: unregistered env id(s) {missing}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -238,14 +249,15 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None) -> dict[str, Any]:
     from teachgym.agents import make_agent, run_episode
 
     spec = spec.with_env_kwargs(env_kwargs)
-    env = gym.make(spec.env_id, **spec.env_kwargs)
+    env_id, make_kwargs = resolve_env(spec.env_id, spec.env_kwargs)
+    env = gym.make(env_id, **make_kwargs)
     try:
         name, agent_kwargs = resolve_agent(spec.agent, spec.agent_kwargs)
         traj = run_episode(env, make_agent(name, **agent_kwargs), spec.seed)
         try:
             env_spec = json.loads(env.spec.to_json())
         except Exception:  # kwargs that are not JSON-able: keep what we can
-            env_spec = {"id": spec.env_id, "kwargs": spec.to_dict()["env_kwargs"]}
+            env_spec = {"id": env_id, "kwargs": _normalise(make_kwargs)}
         horizon = int(getattr(env.unwrapped, "horizon", len(traj.rewards)) or len(traj.rewards))
     finally:
         env.close()
@@ -729,6 +741,27 @@ def rank_table(results: Sequence[dict], key: str = "gain") -> dict[str, dict[str
     return table
 
 
+def per_env_gains(
+    results: Sequence[dict], baseline: str = "uniform", reps: int = 2000, seed: int = 0
+) -> dict[str, dict[str, tuple[float, float, float, float]]]:
+    """agent -> env -> (mean gain, paired mean difference to ``baseline``, its 95% CI), in points.
+
+    The difference is over the seeds both ran (NaN where the baseline did not run on that env).
+    """
+    res = Results(results)
+    table: dict[str, dict[str, tuple[float, float, float, float]]] = {a: {} for a in res.agents}
+    for (a, e), cell in sorted(res.by.items()):
+        mean = float(res.metric(a, e).mean() * 100)
+        shared = sorted(set(cell) & set(res.seeds(baseline, e)))
+        d = (math.nan,) * 3
+        if a != baseline and shared:
+            d = paired_difference_ci(
+                res.metric(a, e, seeds=shared) * 100, res.metric(baseline, e, seeds=shared) * 100, reps, seed
+            )
+        table[a][e] = (mean, *d)
+    return table
+
+
 # -- output ------------------------------------------------------------------------------------------
 def _fmt(v: float, spec: str = "+.2f") -> str:
     return "—" if v is None or not np.isfinite(v) else format(v, spec)
@@ -739,7 +772,11 @@ def _ci(ci: Sequence[float], spec: str = "+.2f") -> str:
 
 
 def markdown(
-    rows: Sequence[Row], suite: Suite, ranks: dict[str, dict[str, float]] | None = None, reps: int = 2000
+    rows: Sequence[Row],
+    suite: Suite,
+    ranks: dict[str, dict[str, float]] | None = None,
+    reps: int = 2000,
+    per_env: dict[str, dict[str, tuple[float, float, float, float]]] | None = None,
 ) -> str:
     b = suite.baseline
     n_runs = sum(r.runs for r in rows)
@@ -771,6 +808,21 @@ def markdown(
             f"{_fmt(r.auc_gain)} | {_fmt(r.mastered, '.2f')} | {_fmt(r.examples, '.0f')} | {_fmt(r.rank, '.2f')} | "
             f"{_fmt(r.wall_time, '.1f')} |"
         )
+    if per_env and len(suite.envs) > 1:
+        envs = list(suite.envs)
+        lines += [
+            "",
+            f"Mean gain per env, and (Δ {b}: paired difference [95% CI]):",
+            "",
+            "| agent | " + " | ".join(envs) + " |",
+            "|---|" + "---|" * len(envs),
+        ]
+        for r in rows:
+            cells = []
+            for e in envs:
+                m, d, lo, hi = per_env.get(r.agent, {}).get(e, (math.nan,) * 4)
+                cells.append(_fmt(m) + ("" if not np.isfinite(d) else f" ({_fmt(d)} {_ci((lo, hi))})"))
+            lines.append(f"| {r.agent} | " + " | ".join(cells) + " |")
     if ranks and len(suite.envs) > 1:
         envs = list(suite.envs)
         lines += [
@@ -865,7 +917,9 @@ def write_outputs(
         write_atomic(paths["json"], json.dumps(_jsonable(list(results)), allow_nan=False))
     if "md" in formats:
         paths["md"] = out / "leaderboard.md"
-        write_atomic(paths["md"], markdown(rows, suite, rank_table(results), reps))
+        write_atomic(
+            paths["md"], markdown(rows, suite, rank_table(results), reps, per_env_gains(results, suite.baseline, reps))
+        )
     if "summary" in formats:
         paths["summary"] = out / "summary.json"
         write_atomic(paths["summary"], json.dumps(summary(rows, suite, results, reps), indent=1, allow_nan=False))

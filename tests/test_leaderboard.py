@@ -215,6 +215,33 @@ def test_a_labelled_agent_entry_runs_the_named_agent_with_its_kwargs():
     assert used[names.index("word")] == SMALL["horizon"] * SMALL["examples_per_step"] == used.sum()
 
 
+def test_labelled_env_entries_run_one_env_in_several_configurations():
+    envs = {"short": {"env": MATH, **SMALL, "horizon": 1}, "long": {"env": MATH, **SMALL, "horizon": 2}}
+    suite = tiny_suite(envs=envs, agents={"uniform": {}}, seeds=[0])
+    suite.validate()
+    results = [lb.execute(spec) for spec in suite.runs()]
+    assert [r["env_id"] for r in results] == ["short", "long"]
+    assert [r["env_spec"]["id"] for r in results] == [MATH, MATH]
+    assert [r["env_spec"]["kwargs"] for r in results] == [{**SMALL, "horizon": 1}, {**SMALL, "horizon": 2}]
+    assert [r["steps"] for r in results] == [1, 2]
+    with pytest.raises(ValueError, match=r"unregistered env id\(s\) \['TeachGym/Nope-v0'\]"):
+        tiny_suite(envs={"nope": {"env": "TeachGym/Nope-v0"}}).validate()
+
+
+def test_per_env_gains_and_their_table():
+    runs = synthetic({"uniform": [0.01, 0.02, 0.03], "good": [0.03, 0.05, 0.04]}, env="a")
+    runs += synthetic({"uniform": [0.10, 0.10], "good": [0.08, 0.09]}, env="b")
+    table = lb.per_env_gains(runs, "uniform", reps=200)
+    assert table["good"]["a"][:2] == pytest.approx((4.0, 2.0))  # mean 4 points, paired +2
+    assert table["good"]["b"][:2] == pytest.approx((8.5, -1.5))
+    lo, hi = table["good"]["a"][2:]
+    assert 1.0 <= lo <= 2.0 <= hi <= 3.0  # the paired differences are 2, 3, 1
+    assert table["uniform"]["a"][0] == pytest.approx(2.0) and np.isnan(table["uniform"]["a"][1])
+    suite = tiny_suite(envs={"a": {}, "b": {}}, agents={"uniform": {}, "good": {}})
+    md = lb.markdown(lb.aggregate(runs, reps=200), suite, lb.rank_table(runs), 200, table)
+    assert "| good | +4.00 (+2.00 [" in md and "| +8.50 (-1.50 [" in md and "| uniform | +2.00 | +10.00 |" in md
+
+
 # -- a real sweep -----------------------------------------------------------------------------------------
 def test_tiny_sweep_records_every_field(swept):
     out, results = swept
