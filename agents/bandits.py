@@ -13,9 +13,12 @@ skill) or, when that is missing, from the change of ``data_share * (1 - budget_l
 Everything random goes through ``np.random.default_rng(seed)`` set in ``reset``, so a bandit is
 deterministic given its seed and the observations it sees.
 
-Noise scale, for choosing temperatures: with ``eval_per_level=32`` and 3 levels a skill's val accuracy
-is a mean over 96 items, so one step's ``accuracy_delta`` has a noise of a few points (~0.02-0.05);
-the defaults below put temperatures and exploration bonuses on that scale.
+Noise scale, for choosing temperatures: at Math-v0's default ``eval_per_level=16`` and 3 levels a
+skill's val accuracy is a mean over 48 items (binomial sd up to 0.07 for a fixed student), so one
+step's ``accuracy_delta`` carries several points of noise, while a skill that is being learned gains
+about one point per step (``word`` under uniform: +16 points over 20 steps). The defaults below put
+temperatures and exploration bonuses on the noise scale (a few points); per-step learning progress
+is mostly noise at this scale, which is why absolute-progress bandits end up near uniform.
 """
 
 from __future__ import annotations

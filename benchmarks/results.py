@@ -41,6 +41,7 @@ from teachgym.leaderboard import (
     kendall_tau,
     markdown,
     paired_difference_ci,
+    per_env_gains,
     run_suite,
     write_atomic,
 )
@@ -169,7 +170,9 @@ def readme(
         command,
         "```",
         "",
-        markdown(rows, suite, reps=reps).replace("### Leaderboard", "## Leaderboard", 1),
+        markdown(rows, suite, reps=reps, per_env=per_env_gains(results, suite.baseline, reps)).replace(
+            "### Leaderboard", "## Leaderboard", 1
+        ),
         "![learning curves and interval estimates](leaderboard.png)",
         "",
         "## Ranking stability",

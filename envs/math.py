@@ -93,8 +93,10 @@ class MathEnv(TeachEnv):
     ``Box(-1, 1, (num_skills,), float32)``: skill i gets weight ``(action[i] + 1) / 2``. The step's
     ``examples_per_step``
     examples (or what is left of the budget) are split in proportion to the weights by largest
-    remainder; all zeros split evenly. A skill's examples are drawn at its frontier level: the easiest
-    level whose val accuracy is below ``mastery`` (the hardest level once all are mastered).
+    remainder; all zeros split evenly. Half of a skill's examples are drawn at its frontier level (the
+    easiest level whose val accuracy is below ``mastery``), the rest evenly from the easier levels (all
+    at level 0 while that is the frontier); a skill with every level mastered is practised evenly over
+    all of them.
 
     ## Observation Space
     ``Dict`` of float32 Boxes: ``accuracy`` (num_skills,) val accuracy per skill (mean over levels);

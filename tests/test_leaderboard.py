@@ -453,6 +453,16 @@ def test_ranking_stability_and_best_vs_baseline_on_known_runs():
     assert best["held_out"]["agent"] == "a" and best["held_out"]["measured_on"] == [1, 3]
 
 
+def test_results_readme_of_a_multi_env_suite_has_the_per_env_table():
+    from benchmarks import results as br
+
+    runs = synthetic({"uniform": [0.01, 0.02], "good": [0.03, 0.05]}, env="a")
+    runs += synthetic({"uniform": [0.10, 0.10], "good": [0.08, 0.09]}, env="b")
+    suite = tiny_suite(envs={"a": {"env": MATH}, "b": {"env": MATH}}, agents={"uniform": {}, "good": {}})
+    text = br.readme(suite, lb.aggregate(runs, reps=200), runs, br.ranking_stability(runs), {}, "cmd", 200)
+    assert "Mean gain per env" in text and "| good | +4.00 (+2.50 [" in text and "| +8.50 (-1.50 [" in text
+
+
 def test_results_script_end_to_end(swept, tmp_path, monkeypatch):
     from benchmarks import results as br
 
