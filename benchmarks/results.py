@@ -97,12 +97,8 @@ def _contenders(agents: Sequence[str], baseline: str) -> list[str]:
 
 def _paired(results: Sequence[dict], agent: str, baseline: str, seeds: Sequence[int] | None, reps: int):
     res = Results([r for r in results if seeds is None or r["seed"] in set(seeds)])
-    xs, ys = [], []
-    for e in res.envs:
-        shared = sorted(set(res.seeds(agent, e)) & set(res.seeds(baseline, e)))
-        xs.append(res.metric(agent, e, seeds=shared) * 100)
-        ys.append(res.metric(baseline, e, seeds=shared) * 100)
-    return paired_difference_ci(xs, ys, reps)
+    pairs = [res.paired(agent, baseline, e) for e in res.envs]
+    return paired_difference_ci([x for x, _ in pairs], [y for _, y in pairs], reps)
 
 
 def best_vs_baseline(results: Sequence[dict], baseline: str = "uniform", reps: int = 2000) -> dict:
@@ -150,6 +146,7 @@ def readme(
     suite: Suite, rows: Sequence[Row], results: Sequence[dict], stability: dict, best: dict, command: str, reps: int
 ) -> str:
     versions = sorted({str(r["version"]) for r in results})
+    per_env = per_env_gains(results, suite.baseline, reps) if len(suite.envs) > 1 else None  # one env: the rows
     commit = git_commit()
     env_lines = "\n".join(
         f"- `{e}` with kwargs `{json.dumps({**suite.env_kwargs, **kw}, sort_keys=True)}`"
@@ -170,9 +167,7 @@ def readme(
         command,
         "```",
         "",
-        markdown(rows, suite, reps=reps, per_env=per_env_gains(results, suite.baseline, reps)).replace(
-            "### Leaderboard", "## Leaderboard", 1
-        ),
+        markdown(rows, suite, reps=reps, per_env=per_env).replace("### Leaderboard", "## Leaderboard", 1),
         "![learning curves and interval estimates](leaderboard.png)",
         "",
         "## Ranking stability",

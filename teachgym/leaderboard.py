@@ -645,6 +645,13 @@ class Results:
         cell = self.by.get((agent, env), {})
         return np.array([cell[s][key] for s in (sorted(cell) if seeds is None else seeds)], float)
 
+    def paired(
+        self, agent: str, other: str, env: str, key: str = "gain", scale: float = 100.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``key`` x ``scale`` of ``agent`` and of ``other`` on ``env``, over the seeds both ran (in order)."""
+        shared = sorted(set(self.seeds(agent, env)) & set(self.seeds(other, env)))
+        return self.metric(agent, env, key, shared) * scale, self.metric(other, env, key, shared) * scale
+
     def groups(self, agent: str, key: str = "gain", scale: float = 1.0) -> list[np.ndarray]:
         """The per-env arrays of ``key`` (envs where ``agent`` ran)."""
         return [self.metric(agent, e, key) * scale for e in self.envs if (agent, e) in self.by]
@@ -685,13 +692,8 @@ def aggregate(results: Sequence[dict], baseline: str = "uniform", reps: int = 20
             xs = [res.metric(a, e) for e in envs]
             ys = [res.metric(baseline, e) for e in envs]
             p_imp, p_ci = aggregate_poi(xs, ys), poi_ci(xs, ys, reps, seed)
-            shared = [sorted(set(res.seeds(a, e)) & set(res.seeds(baseline, e))) for e in envs]
-            vs = paired_difference_ci(
-                [res.metric(a, e, seeds=s) * 100 for e, s in zip(envs, shared, strict=True)],
-                [res.metric(baseline, e, seeds=s) * 100 for e, s in zip(envs, shared, strict=True)],
-                reps,
-                seed,
-            )
+            pairs = [res.paired(a, baseline, e) for e in envs]
+            vs = paired_difference_ci([x for x, _ in pairs], [y for _, y in pairs], reps, seed)
 
         def mean_of(key: str, scale: float = 1.0, agent: str = a) -> float:
             return float(np.mean(np.concatenate(res.groups(agent, key, scale))))
@@ -750,14 +752,10 @@ def per_env_gains(
     """
     res = Results(results)
     table: dict[str, dict[str, tuple[float, float, float, float]]] = {a: {} for a in res.agents}
-    for (a, e), cell in sorted(res.by.items()):
+    for a, e in sorted(res.by):
         mean = float(res.metric(a, e).mean() * 100)
-        shared = sorted(set(cell) & set(res.seeds(baseline, e)))
-        d = (math.nan,) * 3
-        if a != baseline and shared:
-            d = paired_difference_ci(
-                res.metric(a, e, seeds=shared) * 100, res.metric(baseline, e, seeds=shared) * 100, reps, seed
-            )
+        x, y = res.paired(a, baseline, e)
+        d = paired_difference_ci(x, y, reps, seed) if a != baseline and len(x) else (math.nan,) * 3
         table[a][e] = (mean, *d)
     return table
 
@@ -917,9 +915,8 @@ def write_outputs(
         write_atomic(paths["json"], json.dumps(_jsonable(list(results)), allow_nan=False))
     if "md" in formats:
         paths["md"] = out / "leaderboard.md"
-        write_atomic(
-            paths["md"], markdown(rows, suite, rank_table(results), reps, per_env_gains(results, suite.baseline, reps))
-        )
+        per_env = per_env_gains(results, suite.baseline, reps) if len(suite.envs) > 1 else None  # one env: the rows
+        write_atomic(paths["md"], markdown(rows, suite, rank_table(results), reps, per_env))
     if "summary" in formats:
         paths["summary"] = out / "summary.json"
         write_atomic(paths["summary"], json.dumps(summary(rows, suite, results, reps), indent=1, allow_nan=False))
