@@ -6,81 +6,25 @@ how much a greedy teacher that could *try* its options on val would gain.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from teachgym.agents.heuristics import within_reach
 from teachgym.interfaces.base import weights_to_action
 
 
-@dataclass
-class EnvSnapshot:
-    """Everything one ``TeachEnv.step`` changes (see ``snapshot``)."""
-
-    model: dict[str, torch.Tensor]
-    optimizer: dict[str, Any]
-    updates: int
-    generator: torch.Tensor
-    torch_rng: torch.Tensor
-    np_random: dict[str, Any]
-    state: dict[str, Any]
-    pool: list
-
-
-def snapshot(env: gym.Env) -> EnvSnapshot:
-    """Copy the mutable state of a TeachEnv: the student's weights, AdamW state, update count (it drives
-    the learning-rate warm-up) and shuffling generator, torch's global RNG, the env's ``np_random``
-    (data generation, replay), its ``EpisodeState`` (the ``used`` counts, reports, step) and the
-    ``accumulate`` regime's data pool."""
-    env = env.unwrapped
-    student, state = env.student, env.state
-    fields = {
-        k: (v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v) if k == "extra" else v)
-        for k, v in vars(state).items()
-    }
-    return EnvSnapshot(
-        model=copy.deepcopy(student.model.state_dict()),
-        optimizer=copy.deepcopy(student.optimizer.state_dict()),
-        updates=student.updates,
-        generator=student.generator.get_state(),
-        torch_rng=torch.get_rng_state(),
-        np_random=copy.deepcopy(env.np_random.bit_generator.state),
-        state=fields,
-        pool=list(env._pool),
-    )
-
-
-def restore(env: gym.Env, snap: EnvSnapshot) -> None:
-    """Put a TeachEnv back exactly as ``snap`` found it (the snapshot stays reusable: nothing aliases it)."""
-    env = env.unwrapped
-    student = env.student
-    student.model.load_state_dict(snap.model)  # copies into the existing parameters
-    # Optimizer.load_state_dict keeps the given tensors (no copy when dtype and device match): copy them,
-    # or the next step's in-place AdamW update would corrupt the snapshot.
-    student.optimizer.load_state_dict(copy.deepcopy(snap.optimizer))
-    student.updates = snap.updates
-    student.generator.set_state(snap.generator)
-    torch.set_rng_state(snap.torch_rng)
-    env.np_random.bit_generator.state = copy.deepcopy(snap.np_random)
-    for k, v in snap.state.items():
-        setattr(env.state, k, v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v) if k == "extra" else v)
-    env._pool[:] = snap.pool
-
-
 class LookaheadTeacher:
     """Greedy one-step lookahead on val: try each candidate plan for real, keep the best.
 
-    At every step the teacher snapshots the env (``snapshot``: student weights, AdamW state, RNGs,
-    episode state, data pool), runs one real ``env.unwrapped.step`` per candidate plan from that same
-    snapshot, scores it by the resulting mean *val* accuracy (``info["val_mean"]``; test is never read),
-    restores the snapshot after each, and returns the best candidate's action (ties: the earlier
-    candidate). The env then takes that step for real, so the step costs ``candidates + 1`` training
-    and evaluation rounds: ``candidates + 1`` times the wall time of a plain teacher.
+    At every step the teacher saves the env's state (``env.unwrapped.save_state()``: student weights,
+    optimizer, RNGs, episode state, data pool), runs one real ``env.unwrapped.step`` per candidate plan
+    from that same state, scores it by the resulting mean *val* accuracy (``info["val_mean"]``; test is
+    never read), restores the state after each (``load_state``), and returns the best candidate's
+    action (ties: the earlier candidate). The env then takes that step for real, so the step costs
+    ``candidates + 1`` training and evaluation rounds: ``candidates + 1`` times the wall time of a
+    plain teacher.
 
     Candidates, in this order, truncated to ``candidates``:
       1. uniform;
@@ -138,13 +82,13 @@ class LookaheadTeacher:
 
     def act(self, observation: Any) -> np.ndarray:
         plans = self.plans(observation)
-        snap = snapshot(self.env)
+        saved = self.env.save_state()
         scores = []
         for w in plans:
             _, _, _, _, info = self.env.step(weights_to_action(w))
             val = float(info["val_mean"])
             scores.append(val if np.isfinite(val) and not info.get("diverged", False) else -np.inf)
-            restore(self.env, snap)
+            self.env.load_state(saved)
         best = int(np.argmax(scores))
         self.last_candidates, self.last_scores = plans, scores
         self.best = plans[best]

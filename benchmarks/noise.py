@@ -20,7 +20,7 @@ from teachgym.agents import make_agent
 
 def per_item_test(env) -> np.ndarray:
     u = env.unwrapped
-    right, _ = u.student.correct(u._eval)
+    right, _ = u.student.evaluate(u._eval)
     return right[len(u.val) :].astype(float)
 
 

@@ -31,7 +31,6 @@ import torch
 
 import teachgym
 from teachgym.agents import make_agent
-from teachgym.envs.math import checkpoint_config
 from teachgym.students.batched import BatchedStudent
 from teachgym.students.causal_lm import (
     PRECISIONS,
@@ -39,6 +38,7 @@ from teachgym.students.causal_lm import (
     Encoded,
     build_model,
     check_precision,
+    checkpoint_config,
     load_weights,
 )
 from teachgym.students.pretrain import MATH_BASE

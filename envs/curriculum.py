@@ -15,9 +15,9 @@ from teachgym.core import TeachEnv
 from teachgym.envs.math import MathEnv, check_rehearsal, make_student, math_task, validate_common
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.students.causal_lm import CausalLMStudent
 from teachgym.students.pretrain import MATH_BASE_SKILLS
-from teachgym.types import DataPlan, Example, Report, Task
+from teachgym.types import Task
+from teachgym.vector import TeachVectorEnv
 
 # Math-v0's keyword defaults, so that every Math-family env starts from the same configuration.
 MATH_DEFAULTS: dict[str, Any] = {
@@ -30,9 +30,9 @@ MATH_DEFAULTS: dict[str, Any] = {
 class MathFamilyEnv(TeachEnv):
     """A TeachEnv on the Math task built from Math-v0's validated kwargs and a given interface.
 
-    A step whose plan trains nothing (an invalid skill-tree action, an open-ended action with every
-    example rejected, a spent budget) leaves the student unchanged, so the step reuses the last
-    evaluation instead of running it again: its reward is exactly 0.
+    (As in every TeachEnv, a step whose plan trains nothing, e.g. an invalid skill-tree action or an
+    open-ended action with every example rejected, leaves the student unchanged and reuses the last
+    evaluation: its reward is exactly 0.)
     """
 
     def __init__(
@@ -53,8 +53,9 @@ class MathFamilyEnv(TeachEnv):
         split_seed: int,
         device: str,
         precision: str = "fp32",
+        render_mode: str | None = None,
         task: Task | None = None,
-        student_class: type[CausalLMStudent] = CausalLMStudent,
+        sources: dict[str, Any] | None = None,
     ):
         budget = validate_common(
             horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
@@ -64,7 +65,7 @@ class MathFamilyEnv(TeachEnv):
         super().__init__(
             task,
             make_interface(task),
-            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision, student_class),
+            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
@@ -73,19 +74,9 @@ class MathFamilyEnv(TeachEnv):
             split_seed=split_seed,
             rehearsal=rehearsal,
             rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+            sources=sources,
+            render_mode=render_mode,
         )
-        self._idle = False
-
-    def generate(self, plan: DataPlan) -> list[Example]:
-        examples = super().generate(plan)
-        self._idle = not examples  # TeachEnv trains nothing (not even replay) on a step without examples
-        return examples
-
-    def evaluate(self) -> Report:
-        if self._idle and self.state is not None:  # nothing was trained: the student is unchanged
-            self._idle = False
-            return self.state.report
-        return super().evaluate()
 
 
 # The Math-v0 kwargs a MathFamilyEnv takes (keyword-only, in its signature), which every env of the family
@@ -189,8 +180,15 @@ class MathCurriculumEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        render_mode: str | None = None,
     ):
         super().__init__(
             CurriculumInterface,
             **family_kwargs(locals()),
         )
+
+
+class MathCurriculumVectorEnv(TeachVectorEnv):
+    """TeachGym/MathCurriculum-v0's batched vector env (``gym.make_vec``'s default for the id)."""
+
+    env_class = MathCurriculumEnv

@@ -6,26 +6,12 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-import numpy as np
-
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.interfaces.data_mix import DataMixInterface
-from teachgym.students.causal_lm import CausalLMStudent, Encoded
 from teachgym.tasks.sources import SOURCE_NAMES, Source, standard_sources
-from teachgym.types import DataPlan, Example, StepTimes, TrainStats
 
 # The default target skills: weak skills of the base student in which a default episode shows learning.
 DATA_MIX_SKILLS = ("sub", "mod", "word")
-
-
-class LossRecordingStudent(CausalLMStudent):
-    """A CausalLMStudent whose ``train`` keeps each example's training loss (``last_losses``)."""
-
-    last_losses: np.ndarray | None = None
-
-    def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
-        stats, self.last_losses = self.train_distill(examples)
-        return stats
 
 
 def check_sources(sources: Any) -> tuple[str, ...]:
@@ -154,6 +140,7 @@ class MathDataMixEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        render_mode: str | None = None,
         sources: Sequence[str] | None = None,
     ):
         names = check_sources(sources)
@@ -162,50 +149,5 @@ class MathDataMixEnv(MathFamilyEnv):
         super().__init__(
             partial(DataMixInterface, sources=list(self.sources.values())),
             **family_kwargs(locals()),
-            student_class=LossRecordingStudent,
+            sources=self.sources,
         )
-        self.student: LossRecordingStudent
-        self._step_sources: list[str] = []
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        skills = [s.name for s in self.task.skills]
-        for source in self.sources.values():
-            source.reset(self.task, skills, self.np_random)
-        return obs, info
-
-    def generate(self, plan: DataPlan) -> list[Example]:
-        examples = list(plan.examples)
-        for item in plan.items:
-            examples += self.sources[item.source].sample(self.task, item.skill, item.level, item.count, self.np_random)
-        self._idle = not examples  # MathFamilyEnv: a step that trains nothing reuses the last evaluation
-        self._step_sources = [e.source for e in examples]
-        names = list(self.sources)
-        extra = self.state.extra
-        used = extra.get("source_used", np.zeros(len(names), np.int64)).copy()
-        for e in examples:
-            used[names.index(e.source)] += 1
-        extra["source_used"] = used
-        extra["invalid"] = sum(not self.task.verify(e) for e in examples)
-        return examples
-
-    def _train(self, batch: Encoded | None, replay: Encoded | None = None) -> TrainStats:
-        self.student.last_losses = None
-        stats = super()._train(batch, replay)
-        names = list(self.sources)
-        loss = np.zeros(len(names))
-        if batch is not None and self.student.last_losses is not None:
-            rows = self.student.last_losses[: len(batch)]  # the step's own examples come first
-            which = np.array([names.index(s) for s in self._step_sources])
-            for j in range(len(names)):
-                if (which == j).any():
-                    loss[j] = float(np.nanmean(rows[which == j])) if np.isfinite(rows[which == j]).any() else 0.0
-        self.state.extra["source_loss"] = loss
-        return stats
-
-    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
-        info = super()._info(times, stats)
-        extra = self.state.extra
-        info["source_examples"] = np.array(extra.get("source_used", np.zeros(len(self.sources), np.int64)))
-        info["invalid_examples"] = int(extra.get("invalid", 0)) if stats is not None else 0
-        return info

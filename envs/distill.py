@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,10 @@ import numpy as np
 from safetensors import safe_open
 
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
-from teachgym.interfaces.base import EpisodeState
-from teachgym.interfaces.distill import MODES, DistillInterface
-from teachgym.students.causal_lm import Encoded
-from teachgym.students.distill import TeacherModel, answer_kl
+from teachgym.interfaces.distill import DistillInterface
+from teachgym.students.distill import TeacherModel
 from teachgym.students.pretrain import MATH_TEACHER
-from teachgym.types import DataPlan, Example, Report, StepTimes, TrainStats
+from teachgym.types import DataPlan, Example, Report
 
 # The default target skills: the teacher is right on mul, word and mod, wrong on sub and cmp.
 DISTILL_SKILLS = ("sub", "mul", "mod", "cmp", "word")  # in the task's order (the action's)
@@ -30,17 +28,6 @@ class DistillReport(Report):
 
     kl: np.ndarray  # mean KL(teacher || student) on answer positions, teacher-forced on gold
     agreement: np.ndarray  # share of val items where the greedy answers agree
-
-
-@dataclass
-class CostState(EpisodeState):
-    """An EpisodeState whose budget is counted in cost units (a labelled example costs ``label_cost``)."""
-
-    cost: np.ndarray | None = None  # (num_skills, num_levels) units spent
-
-    @property
-    def spent(self) -> int:
-        return int(self.cost.sum())
 
 
 def teacher_wrong_skills(path: str | Path) -> dict[str, str]:
@@ -175,6 +162,7 @@ class MathDistillEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        render_mode: str | None = None,
         label_cost: int = DEFAULT_LABEL_COST,
         teacher: str | None = None,
     ):
@@ -193,35 +181,24 @@ class MathDistillEnv(MathFamilyEnv):
         )
         self.interface: DistillInterface
         self.label_cost = label_cost
-        self.teacher = TeacherModel(path, self.student.device)
+        self.teacher = TeacherModel(path, device)
+        self.teacher_model = self.teacher.model  # what soft-target examples are distilled from
         self.teacher_wrong = teacher_wrong_skills(path)
         # the teacher's view of val, computed once: its soft targets on gold answers, and its answers
-        self._val_gold = Encoded.of(self.val)
+        self._val_gold = self.student.encode(self.val)
         self._val_target = self.teacher.log_probs(self._val_gold)
         answers = self.teacher.greedy([e.prompt for e in self.val])
-        self._val_teacher = Encoded.of(
+        self._val_teacher = self.student.encode(
             [Example(e.skill, e.level, e.prompt, a) for e, a in zip(self.val, answers, strict=True)]
         )
         self._val_skill = np.array([self.task.skill_index(e.skill) for e in self.val])
-        self._kd = np.zeros(0, np.float32)
-        self._temperature = 1.0
 
-    # -- episode state ------------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        base = self.state
-        self.state = CostState(
-            **{f.name: getattr(base, f.name) for f in fields(EpisodeState)}, cost=np.zeros_like(base.used)
-        )
-        return obs, info
-
-    def evaluate(self) -> Report:
-        report = super().evaluate()
-        if isinstance(report, DistillReport):  # an idle step reuses the last evaluation
-            return report
+    def make_report(self, right: np.ndarray, loss: np.ndarray) -> DistillReport:
+        """The Report, with the student's divergence from and agreement with the teacher on val."""
+        report = super().make_report(right, loss)
         k = len(self.task.skills)
-        kl = answer_kl(self.student.model, self._val_gold, self._val_target, self.student.device)
-        agree, _ = self.student.correct(self._val_teacher)
+        kl = self.student.answer_kl(self._val_gold, self._val_target)
+        agree, _ = self.student.evaluate(self._val_teacher)
         count = np.maximum(np.bincount(self._val_skill, minlength=k), 1)
         return DistillReport(
             report.val,
@@ -231,9 +208,8 @@ class MathDistillEnv(MathFamilyEnv):
             agreement=np.bincount(self._val_skill, weights=agree.astype(np.float64), minlength=k) / count,
         )
 
-    # -- a step -------------------------------------------------------------------------------
     def generate(self, plan: DataPlan) -> list[Example]:
-        state = self.state
+        """The task's examples per plan item; soft and generated ones answered by the teacher model."""
         examples: list[Example] = []
         for item in plan.items:
             examples += [
@@ -248,57 +224,8 @@ class MathDistillEnv(MathFamilyEnv):
                 e = examples[i]
                 wrong += answer != e.answer
                 examples[i] = Example(e.skill, e.level, e.prompt, answer, e.source)
-        alpha = float(state.extra.get("alpha", 0.0))
-        self._kd = np.array([alpha if e.source == "soft" else 0.0 for e in examples], np.float32)
-        self._temperature = float(state.extra.get("temperature", 1.0))
-        k = len(self.task.skills)
-        targets = state.extra.get("targets", np.zeros((k, len(MODES)), np.int64)).copy()
-        for e in examples:
-            i = self.task.skill_index(e.skill)
-            targets[i, MODES.index(e.source)] += 1
-            state.cost[i, e.level] += self.interface.cost(e.source)
-        state.extra["targets"], state.extra["teacher_wrong_targets"] = targets, int(wrong)
-        self._idle = not examples
+        self.state.teacher_wrong_targets = int(wrong)
         return examples
 
-    def _train(self, batch: Encoded | None, replay: Encoded | None = None) -> TrainStats:
-        """Train on the step's examples with their targets, plus rehearsal and (accumulate) replay."""
-        if batch is None:
-            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0)
-        n = len(batch)
-        parts = [batch]
-        kd = [self._kd]
-        temp = [np.full(n, self._temperature, np.float32)]
-        if replay is not None:
-            parts.append(replay)
-            kd.append(np.zeros(len(replay), np.float32))
-            temp.append(np.ones(len(replay), np.float32))
-        if self.regime == "accumulate" and self._pool:
-            old = Encoded.cat([p for p, _, _ in self._pool])
-            old_kd = np.concatenate([w for _, w, _ in self._pool])
-            old_temp = np.concatenate([t for _, _, t in self._pool])
-            pick = self.np_random.integers(len(old), size=n)
-            parts.append(Encoded(old.ids[pick], old.mask[pick]))
-            kd.append(old_kd[pick])
-            temp.append(old_temp[pick])
-        if self.regime == "accumulate":
-            self._pool.append((batch, kd[0], temp[0]))
-        stats, _ = self.student.train_distill(
-            Encoded.cat(parts) if len(parts) > 1 else batch,
-            teacher=self.teacher.model,
-            kd_weight=np.concatenate(kd),
-            temperature=np.concatenate(temp),
-        )
-        stats.examples = n
-        return stats
-
-    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
-        info = super()._info(times, stats)
-        s = self.state
-        k = len(self.task.skills)
-        info["examples_total"] = int(s.used.sum())
-        info["budget_spent"] = int(s.spent)
-        info["target_examples"] = np.array(s.extra.get("targets", np.zeros((k, len(MODES)), np.int64)))
-        info["teacher_wrong_targets"] = int(s.extra.get("teacher_wrong_targets", 0)) if stats is not None else 0
-        info["teacher_wrong"] = dict(self.teacher_wrong)
-        return info
+    def info_fields(self) -> dict[str, Any]:
+        return {**super().info_fields(), "teacher_wrong": dict(self.teacher_wrong)}

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from safetensors import safe_open
-
 from teachgym.core import REGIMES, TeachEnv
 from teachgym.interfaces.skill_list import SkillListInterface
-from teachgym.students.causal_lm import CausalLMStudent, StudentConfig
+from teachgym.students.causal_lm import CausalLMStudent, checkpoint_config
 from teachgym.students.pretrain import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
 from teachgym.types import Task
-
-
-def checkpoint_config(path) -> StudentConfig:
-    """The StudentConfig stored in a checkpoint's safetensors metadata."""
-    with safe_open(str(path), framework="pt") as f:
-        return StudentConfig(**json.loads(f.metadata()["config"]))
+from teachgym.vector import TeachVectorEnv
 
 
 def _positive_int(name: str, value: Any, allowed: str = "a positive integer") -> int:
@@ -48,17 +40,11 @@ def math_task(skills: Sequence[str] | None) -> Task:
 
 
 def make_student(
-    checkpoint: str | None,
-    lr: float,
-    batch_size: int,
-    warmup: int,
-    device: str,
-    precision: str = "fp32",
-    cls: type[CausalLMStudent] = CausalLMStudent,
+    checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str, precision: str = "fp32"
 ) -> CausalLMStudent:
-    """A ``cls`` student on ``checkpoint`` (None: the shipped base) with the env's training settings."""
+    """A student on ``checkpoint`` (None: the shipped base) with the env's training settings."""
     path = MATH_BASE if checkpoint is None else checkpoint
-    return cls(
+    return CausalLMStudent(
         checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup, device=device, precision=precision
     )
 
@@ -141,6 +127,8 @@ class MathEnv(TeachEnv):
     - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
     - ``precision``: "fp32"; "bf16" (bfloat16 autocast of forward passes, float32 weights and AdamW);
       "tf32" (TF32 matmuls on CUDA).
+    - ``render_mode`` (None | "rgb_array"): ``render()`` draws val accuracy per (skill, level) and the
+      last step's examples per skill.
 
     ## Version History
     - v0: initial release.
@@ -163,6 +151,7 @@ class MathEnv(TeachEnv):
         split_seed: int = 0,
         device: str = "cpu",
         precision: str = "fp32",
+        render_mode: str | None = None,
     ):
         budget = validate_common(
             horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
@@ -182,4 +171,11 @@ class MathEnv(TeachEnv):
             split_seed=split_seed,
             rehearsal=check_rehearsal(rehearsal),
             rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+            render_mode=render_mode,
         )
+
+
+class MathVectorEnv(TeachVectorEnv):
+    """TeachGym/Math-v0's batched vector env (``gym.make_vec``'s default for the id)."""
+
+    env_class = MathEnv

@@ -9,54 +9,9 @@ from typing import Any
 import numpy as np
 
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
-from teachgym.envs.math import math_task
-from teachgym.interfaces.open_ended import UNKNOWN, ErrorReport, OpenEndedInterface, WrittenData, error_lines
-from teachgym.students.causal_lm import CausalLMStudent, Encoded
-from teachgym.types import Example, Report, StepTimes, Task, TrainStats
+from teachgym.interfaces.open_ended import ErrorReport, OpenEndedInterface, WrittenData, error_lines
 
 DEFAULT_ERROR_SAMPLES = 16
-
-
-class WithUnknownSkill:
-    """A task that also indexes the pseudo-skill ``"unknown"`` (row ``num_skills`` of ``state.used``).
-
-    TeachEnv counts every trained example in ``state.used[task.skill_index(skill), level]``; examples
-    no skill recognises are counted in an extra last row, so the budget (``state.spent``) and
-    ``info["examples_used"]`` (num_skills + 1 entries here) include them.
-    """
-
-    def __init__(self, task: Task):
-        self.base = task
-        self.name, self.skills, self.num_levels = task.name, task.skills, task.num_levels
-
-    def skill_index(self, name: str) -> int:
-        return len(self.skills) if name == UNKNOWN else self.base.skill_index(name)
-
-    def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
-        return self.base.generate(skill, level, n, rng)
-
-    def solve(self, skill: str, prompt: str) -> str | None:
-        return self.base.solve(skill, prompt)
-
-    def verify(self, example: Example) -> bool:
-        return self.base.verify(example)
-
-    def recognise(self, prompt: str) -> tuple[str, int] | None:
-        return self.base.recognise(prompt)
-
-    def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
-        return self.base.splits(per_level, seed)
-
-
-class RecordingStudent(CausalLMStudent):
-    """A CausalLMStudent that keeps the per-item correctness of its last ``correct`` call."""
-
-    last_correct: np.ndarray | None = None
-
-    def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-        right, loss = super().correct(data, batch_size)
-        self.last_correct = right
-        return right, loss
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -164,38 +119,24 @@ class MathOpenEndedEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        render_mode: str | None = None,
         max_examples: int | None = None,
         error_samples: int = DEFAULT_ERROR_SAMPLES,
     ):
         _positive_int("examples_per_step", examples_per_step)  # before it becomes max_examples' default
         max_examples = examples_per_step if max_examples is None else _positive_int("max_examples", max_examples)
         error_samples = _positive_int("error_samples", error_samples)
-        task = WithUnknownSkill(math_task(skills))
         super().__init__(
             partial(OpenEndedInterface, max_examples=max_examples, error_samples=error_samples),
             **family_kwargs(locals()),
-            task=task,
-            student_class=RecordingStudent,
         )
         self.interface: OpenEndedInterface
-        self.student: RecordingStudent
         self.max_examples, self.error_samples = max_examples, error_samples
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        # one more row in `used` for unrecognised examples (see WithUnknownSkill); still all zeros,
-        # so the observation is unchanged
-        used = self.state.used
-        self.state.used = np.zeros((used.shape[0] + 1, used.shape[1]), dtype=used.dtype)
-        info["examples_used"] = self.state.used.sum(1)
-        return obs, info
-
-    def evaluate(self) -> Report:
-        report = super().evaluate()
-        if isinstance(report, ErrorReport):  # an idle step reuses the last evaluation
-            return report
-        right = self.student.last_correct[: len(self.val)]
-        lines = error_lines(self.student, self.val, right, self.error_samples)
+    def make_report(self, right: np.ndarray, loss: np.ndarray) -> ErrorReport:
+        """The Report, with a few of the student's current val errors as text (its greedy answers)."""
+        report = super().make_report(right, loss)
+        lines = error_lines(self.student, self.val, right[: len(self.val)], self.error_samples)
         return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
 
     def read(self, action: Any) -> WrittenData:
@@ -203,10 +144,3 @@ class MathOpenEndedEnv(MathFamilyEnv):
         if self.state is None:
             raise RuntimeError("call reset() before read()")
         return self.interface.read(action, self.state)
-
-    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
-        info = super()._info(times, stats)
-        written = self.state.extra.get("written")
-        if written is None:  # after reset
-            written = WrittenData.empty([s.name for s in self.task.skills]).info()
-        return {**info, **written}

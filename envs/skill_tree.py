@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.interfaces.skill_tree import SkillTreeInterface
-from teachgym.types import StepTimes, TrainStats
+from teachgym.vector import TeachVectorEnv
 
 
 class MathSkillTreeEnv(MathFamilyEnv):
@@ -110,6 +109,7 @@ class MathSkillTreeEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        render_mode: str | None = None,
     ):
         super().__init__(
             SkillTreeInterface,
@@ -130,9 +130,8 @@ class MathSkillTreeEnv(MathFamilyEnv):
         """Bool ``(2, num_skills, num_levels)``: exactly the valid ``(mode, skill, level)`` actions."""
         return self.interface.valid_actions(self._state())
 
-    def _info(self, times: StepTimes, stats: TrainStats | None) -> dict[str, Any]:
-        info = super()._info(times, stats)
-        self.interface.revealed(self.state)  # make sure the counters exist
-        info["invalid_actions"] = int(self.state.extra["invalid_actions"])
-        info["invalid_reason"] = str(self.state.extra["invalid_reason"])
-        return info
+
+class MathSkillTreeVectorEnv(TeachVectorEnv):
+    """TeachGym/MathSkillTree-v0's batched vector env (``gym.make_vec``'s default for the id)."""
+
+    env_class = MathSkillTreeEnv

@@ -5,7 +5,7 @@
 >>> env = gym.make("TeachGym/Math-v0")
 """
 
-from teachgym.envs import ENV_IDS, register_envs
+from teachgym.registration import ENV_IDS, register_envs
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class Example:
     prompt: str
     answer: str
     source: str = "clean"  # which data source produced it (data-mix interfaces use several)
+    # anything else the student reads besides the prompt, e.g. an image array (multimodal tasks); not
+    # compared: two examples are equal when their text fields are
+    payload: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class PlanItem:
     level: int
     count: int
     source: str = "clean"
+    kd_weight: float = 0.0  # > 0: distil these examples from the env's teacher model with this weight
+    temperature: float = 1.0  # the distillation temperature
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class TrainStats:
     examples: int  # examples trained on
     tokens: int  # token positions processed (batch x trimmed width, summed over updates)
     diverged: bool = False  # True if the loss went non-finite; the student is then unusable
+    row_loss: np.ndarray | None = field(default=None, repr=False)  # per example trained, in the order given
 
 
 @dataclass
@@ -104,36 +110,73 @@ class Report:
 
 @runtime_checkable
 class Task(Protocol):
-    """A task family: skills, a seeded generator per skill and level, an exact verifier, fixed splits."""
+    """A task family: skills, a seeded generator per skill and level, a scorer, fixed splits.
+
+    Scoring: when ``exact_match`` is True (the default for a task without the attribute) an answer is
+    right iff it equals ``Example.answer``, which a student checks in one teacher-forced forward;
+    otherwise the env decodes the student's answers (``Student.generate``) and asks ``score``.
+    """
 
     name: str
     skills: tuple[Skill, ...]
     num_levels: int
 
+    def skill_index(self, name: str) -> int:
+        """The position of skill ``name`` in ``skills``."""
+
     def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
         """``n`` fresh training examples of ``skill`` at ``level``, never drawn from val or test."""
 
-    def solve(self, skill: str, prompt: str) -> str | None:
-        """The exact answer to ``prompt`` as ``skill``, or None if the prompt is not of that skill."""
+    def score(self, example: Example, output: str) -> bool:
+        """True iff ``output`` is a right answer to ``example`` (exact match, numeric, by execution...)."""
 
     def verify(self, example: Example) -> bool:
-        """True iff ``example.answer`` is the exact answer to ``example.prompt``."""
+        """True iff ``example.answer`` is a right answer to ``example.prompt``."""
 
     def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
         """Fixed, disjoint (val, test) lists with ``per_level`` items per (skill, level)."""
 
 
 @runtime_checkable
+class Batch(Protocol):
+    """Examples encoded by a student (its own format): rows can be counted, taken and concatenated."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, rows: np.ndarray) -> Batch:
+        """The rows ``rows``, in that order (with their training targets)."""
+
+    @classmethod
+    def cat(cls, parts: Sequence[Batch]) -> Batch:
+        """The rows of ``parts`` one after the other."""
+
+
+@runtime_checkable
 class Student(Protocol):
-    """A trainable predictor: learns from examples, reports per-item exact-match correctness."""
+    """A trainable predictor that owns its whole data path. Envs and agents use nothing else.
+
+    ``get_state``/``set_state`` copy everything training changes (weights, optimizer, update count,
+    training RNG), so an episode can be paused, tried ahead, and resumed bit-identically.
+    """
 
     def reset(self, seed: int) -> None:
         """Restore the base weights and a fresh optimizer; seed its training randomness."""
 
-    def train(self, examples: Sequence[Example]) -> TrainStats: ...
+    def encode(self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None) -> Batch:
+        """Examples (text and payload) as model inputs, with per-row distillation targets (None: labels)."""
 
-    def correct(self, examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
-        """(correct, loss) per example: greedy answer == gold, and mean answer-token loss."""
+    def train(self, batch: Batch, *, teacher: Any = None) -> TrainStats:
+        """One pass over ``batch`` (rows with a kd_weight learn from ``teacher``); per-row loss in the stats."""
+
+    def evaluate(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: (the greedy answer equals the gold one, mean answer-token loss)."""
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        """The greedy answer to each prompt."""
+
+    def get_state(self) -> Any: ...
+
+    def set_state(self, state: Any) -> None: ...
 
 
 class Timings(Mapping[str, float]):

@@ -1,12 +1,18 @@
-"""A native vector env for TeachGym/Math-v0: E episodes, one BatchedStudent.
+"""One batched vector env for every TeachGym env whose student can batch.
 
-``MathVectorEnv(num_envs, **MathEnv kwargs)`` holds ``num_envs`` real :class:`~teachgym.envs.math.MathEnv`
-sub-environments (task, interface, splits, per-env ``np_random``, episode state) whose students are
-slots of one :class:`~teachgym.students.batched.BatchedStudent`. A vector step runs each sub-env's own
-code path for planning, data generation, rehearsal, the accumulate-regime replay and the episode
-bookkeeping, while all students train together in one batched call and are evaluated in one batched
-forward. Sub-env ``i`` therefore follows the trajectory of an independent ``MathEnv`` reset with seed
-``seed + i`` (observations identical, rewards equal up to float rounding; see tests/test_vector.py).
+``TeachVectorEnv`` holds ``num_envs`` real sub-environments of one ``TeachEnv`` class (task, interface,
+splits, per-env ``np_random``, episode state) whose students are slots of one batched student
+(``Student.batched(n)``, e.g. ``CausalLMStudent.batched`` -> ``BatchedStudent``). A vector step runs each
+sub-env's own ``prepare`` (planning, data generation, rehearsal, the accumulate-regime replay), trains
+all students together in one batched call, evaluates them in one batched forward, and closes each
+sub-env's step with its own ``finish``. Sub-env ``i`` therefore follows the trajectory of an independent
+env reset with seed ``seed + i`` (observations identical, rewards equal up to float rounding; see
+tests/test_vector.py). An env whose report needs more than per-item correctness and loss (a
+``make_report`` override) or whose steps distil from a teacher model cannot batch; registering it with a
+vector entry point raises at construction.
+
+An env class gets its vector env as a two-line subclass naming it (``env_class``), which the
+registration names as the id's ``vector_entry_point``.
 
 Autoreset follows Gymnasium's next-step mode (``metadata["autoreset_mode"]``): the step after an episode
 ends resets that sub-env (its action is ignored; reward 0, not terminated, not truncated, reset info).
@@ -28,118 +34,42 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
-from teachgym.core import TeachEnv
-from teachgym.envs.math import MathEnv
-from teachgym.students.batched import BatchedStudent
-from teachgym.students.causal_lm import Encoded
-from teachgym.types import DataPlan, Example, StepTimes, TrainStats
+from teachgym.core import TeachEnv, empty_stats
 
 
-class SlotStudent:
-    """Sub-env ``index``'s student: a slot of a BatchedStudent.
-
-    ``reset`` resets the slot. ``train`` records the step's data and returns a TrainStats that the
-    vector env fills in after the batched training. ``correct`` returns the batched evaluation the
-    vector env prepared for this step (or, right after a reset, the base student's evaluation).
-    """
-
-    def __init__(self, batched: BatchedStudent, index: int):
-        self.batched, self.index = batched, index
-        self.config = batched.config
-        self.pending: Encoded | None = None  # data recorded by train(), consumed by the vector env
-        self.stats: TrainStats | None = None
-        self.prepared: tuple[np.ndarray, np.ndarray] | None = None  # this step's evaluation
-        self.base: tuple[Encoded, np.ndarray, np.ndarray] | None = None  # evaluation of the base weights
-        self.at_base = False
-
-    def reset(self, seed: int) -> None:
-        self.batched.reset(self.index, seed)
-        self.pending, self.stats, self.prepared, self.at_base = None, None, None, True
-
-    def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
-        if self.pending is not None:
-            raise RuntimeError("SlotStudent.train called twice in one step")
-        self.pending = examples if isinstance(examples, Encoded) else Encoded.of(examples)
-        self.stats = TrainStats(loss=float("nan"), updates=0, examples=len(self.pending), tokens=0)
-        self.at_base = False
-        return self.stats
-
-    def correct(self, data: Sequence[Example] | Encoded) -> tuple[np.ndarray, np.ndarray]:
-        if self.prepared is not None:
-            out, self.prepared = self.prepared, None
-            return out
-        data = data if isinstance(data, Encoded) else Encoded.of(data)
-        if self.at_base and self.base is not None and _same(self.base[0], data):
-            return self.base[1].copy(), self.base[2].copy()
-        right, loss = self.batched.correct(data, indices=[self.index])
-        return right[0], loss[0]
-
-    @property
-    def num_params(self) -> int:
-        return self.batched.num_params
-
-
-def _same(a: Encoded, b: Encoded) -> bool:
-    return a is b or (a.ids.shape == b.ids.shape and bool((a.ids == b.ids).all()) and bool((a.mask == b.mask).all()))
-
-
-class _Pending:
-    """What a sub-env's step holds between data generation and the batched train/evaluate."""
-
-    __slots__ = ("own", "stats", "times")
-
-    def __init__(self, stats: TrainStats, times: StepTimes, own: float):
-        self.stats, self.times, self.own = stats, times, own  # own: seconds of this sub-env's bookkeeping
-
-
-def begin_step(env: TeachEnv, plan: DataPlan) -> _Pending:
-    """TeachEnv.step up to training: generate, rehearse, compose the training data (recorded by the slot)."""
-    t0 = time.perf_counter()
-    times = StepTimes()
-    examples, batch, replay = env.compose(plan, times)
-    stats = env._train(batch, replay)  # the SlotStudent records the data; training runs batched
-    env.count_used(examples)
-    return _Pending(stats, times, time.perf_counter() - t0 - times.generate)
-
-
-def finish_step(env: TeachEnv, pending: _Pending, train_time: float, eval_time: float):
-    """TeachEnv.step after training: evaluate (prepared, batched), update the episode, observe, reward."""
-    t = time.perf_counter()
-    times, stats = pending.times, pending.stats
-    times.train = train_time
-    report = env.evaluate()
-    times.evaluate = eval_time + time.perf_counter() - t
-    t = time.perf_counter()
-    obs, reward, terminated, truncated = env.advance(report, stats)
-    times.other = pending.own + time.perf_counter() - t  # this sub-env's own bookkeeping
-    return obs, reward, terminated, truncated, env._info(times, stats)
-
-
-class MathVectorEnv(VectorEnv):
-    """``num_envs`` TeachGym/Math-v0 episodes trained and evaluated in batched kernels (module docstring).
+class TeachVectorEnv(VectorEnv):
+    """``num_envs`` episodes of ``env_class`` trained and evaluated in batched kernels (module docstring).
 
     Args:
         num_envs: number of sub-environments.
         group: students per set of kernels (None: all; see BatchedStudent).
-        **kwargs: MathEnv arguments (the same for every sub-env).
+        **kwargs: the env class's arguments (the same for every sub-env).
     """
 
+    env_class: ClassVar[type[TeachEnv]] = TeachEnv
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, *, group: int | None = None, **kwargs: Any):
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        if kwargs.get("render_mode") is not None:
+            raise ValueError("the batched vector env does not render; use vectorization_mode='sync' to render")
         self.num_envs = num_envs
-        self.envs: list[MathEnv] = [MathEnv(**kwargs) for _ in range(num_envs)]
-        self.student = BatchedStudent.from_student(self.envs[0].student, num_envs, group=group)
+        self.envs: list[TeachEnv] = [self.env_class(**kwargs) for _ in range(num_envs)]
         first = self.envs[0]
-        self.eval_set = Encoded.of(first.val + first.test)  # the split every sub-env evaluates on
-        base = self.student.correct(self.eval_set, indices=[0])  # all slots hold the base weights now
+        if type(first).make_report is not TeachEnv.make_report or first.teacher_model is not None:
+            raise TypeError(f"{type(first).__name__} cannot batch: its report or training needs a single student")
+        if not hasattr(first.student, "batched"):
+            raise TypeError(f"{type(first.student).__name__} cannot batch (it has no batched())")
+        self.student = first.student.batched(num_envs, group=group)
+        self.eval_set = first._eval  # the split every sub-env evaluates on
         for i, env in enumerate(self.envs):
             if not (env.val == first.val and env.test == first.test):
                 raise RuntimeError("sub-environments must share their val/test splits")
-            env.student = SlotStudent(self.student, i)  # the MathEnv's own CausalLMStudent is dropped
-            env.student.base = (self.eval_set, base[0][0], base[1][0])
+            env.student = self.student.slot(i, scratch=env.student)  # its own single student decodes answers
+        base = first.evaluate()  # every slot holds the base weights now: one evaluation serves them all
+        for env in self.envs:
+            env._base_report = base
         self.single_observation_space = first.observation_space
         self.single_action_space = first.action_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
@@ -194,31 +124,34 @@ class MathVectorEnv(VectorEnv):
         for i in range(n):
             if self._autoreset[i]:  # next-step autoreset: a new episode; the action is ignored
                 self._obs[i], env_infos[i] = self.envs[i].reset()
-        pending = {i: begin_step(self.envs[i], plans[i]) for i in stepping}
+        prepared = {i: self.envs[i].prepare_plan(plans[i]) for i in stepping}
+        training = [i for i in stepping if prepared[i].batch is not None]
 
         t = time.perf_counter()
-        slots = [env.student for env in self.envs]
-        data = [slot.pending for slot in slots]
-        for slot in slots:
-            slot.pending = None
+        data = [prepared[i].batch if i in prepared else None for i in range(n)]
         results = self.student.train(data)
-        for slot, d, result in zip(slots, data, results, strict=True):
-            if d is not None:  # fill in the TrainStats the sub-env already holds (examples is its own)
-                slot.stats.loss, slot.stats.updates = result.loss, result.updates
-                slot.stats.tokens, slot.stats.diverged = result.tokens, result.diverged
         train_time = time.perf_counter() - t
 
         t = time.perf_counter()
-        if stepping:
-            right, loss = self.student.correct(self.eval_set, indices=stepping)
-            for j, i in enumerate(stepping):
-                slots[i].prepared = (right[j], loss[j])
+        evaluated = {}
+        if training:
+            right, loss = self.student.correct(self.eval_set, indices=training)
+            evaluated = {i: (right[j], loss[j]) for j, i in enumerate(training)}
         eval_time = time.perf_counter() - t
 
         for i in stepping:
-            self._obs[i], rewards[i], terminations[i], truncations[i], env_infos[i] = finish_step(
-                self.envs[i], pending[i], train_time, eval_time
-            )
+            env, p = self.envs[i], prepared[i]
+            if i in evaluated:
+                p.times.train, p.times.evaluate = train_time, eval_time
+                t = time.perf_counter()
+                report = env.make_report(*evaluated[i])
+                p.times.evaluate += time.perf_counter() - t
+                stats = results[i]
+            else:  # nothing to train on: the student is unchanged, and so is its report
+                report, stats = env.state.report, empty_stats()
+            # this sub-env's own time: its prepare and finish, not the other sub-envs'
+            p.start = time.perf_counter() - p.times.generate - p.times.train - p.times.evaluate
+            self._obs[i], rewards[i], terminations[i], truncations[i], env_infos[i] = env.finish(p, stats, report)
         infos: dict[str, Any] = {}
         for i in range(n):
             infos = self._add_info(infos, env_infos[i], i)
@@ -287,7 +220,7 @@ def _sb3_vec_env_class() -> type:
     from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices as Indices
 
     class SB3VecEnv(VecEnv):
-        """stable-baselines3 VecEnv over a Gymnasium vector env with next-step autoreset (e.g. MathVectorEnv).
+        """stable-baselines3 VecEnv over a Gymnasium vector env with next-step autoreset (e.g. TeachVectorEnv).
 
         SB3 resets finished sub-envs in the same step: a finished sub-env's final observation goes to
         ``infos[i]["terminal_observation"]`` and the returned observation is that of its new episode (a

@@ -3,6 +3,7 @@ synthetic observation stream, and an exact snapshot/restore of the env around th
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import gymnasium as gym
@@ -12,7 +13,7 @@ import torch
 
 from teachgym.agents import AGENTS, make_agent, run_episode
 from teachgym.agents.bandits import EXP3Teacher, SECTeacher, TSCLTeacher, UCBTeacher, window_slope
-from teachgym.agents.lookahead import LookaheadTeacher, restore, snapshot
+from teachgym.agents.lookahead import LookaheadTeacher
 from teachgym.interfaces.base import split_counts, weights_to_action
 from teachgym.types import Skill
 from tests.conftest import small_kwargs  # tests/ is on sys.path under pytest (rootdir conftest)
@@ -307,6 +308,29 @@ class ToyEnv:
         self.np_random = np.random.default_rng(0)
         self._pool: list = []
 
+    def save_state(self) -> dict:  # what TeachEnv.save_state copies, for this toy
+        return copy.deepcopy(
+            {
+                "model": self.student.model.state_dict(),
+                "optimizer": self.student.optimizer.state_dict(),
+                "updates": self.student.updates,
+                "generator": self.student.generator.get_state(),
+                "np_random": self.np_random.bit_generator.state,
+                "used": self.state.used,
+                "step": self.state.step,
+                "pool": self._pool,
+            }
+        )
+
+    def load_state(self, saved: dict) -> None:
+        saved = copy.deepcopy(saved)
+        self.student.model.load_state_dict(saved["model"])
+        self.student.optimizer.load_state_dict(saved["optimizer"])
+        self.student.updates = saved["updates"]
+        self.student.generator.set_state(saved["generator"])
+        self.np_random.bit_generator.state = saved["np_random"]
+        self.state.used, self.state.step, self._pool = saved["used"], saved["step"], saved["pool"]
+
     def step(self, action):
         p = weights(action) / weights(action).sum()
         x = torch.as_tensor(p, dtype=torch.float32)
@@ -333,7 +357,7 @@ def test_lookahead_picks_the_best_candidate():
     teacher.reset(toy, seed=0)
     obs = {"accuracy": acc, "level_accuracy": np.repeat(acc, 2)}
     toy.step(weights_to_action(np.ones(k)))  # some optimizer state to restore
-    before = snapshot(toy)
+    before = toy.save_state()
     params = [p.detach().clone() for p in toy.student.model.parameters()]
     action = teacher.act(obs)
     assert int(np.argmax(action)) == 2
@@ -343,11 +367,11 @@ def test_lookahead_picks_the_best_candidate():
     # the env is back where it was
     for p, q in zip(toy.student.model.parameters(), params, strict=True):
         assert torch.equal(p, q)
-    assert toy.student.updates == before.updates and toy.state.step == 1 and len(toy._pool) == 1
-    np.testing.assert_array_equal(toy.state.used, before.state["used"])
-    assert toy.np_random.bit_generator.state == before.np_random
-    assert torch.equal(toy.student.generator.get_state(), before.generator)
-    # and the snapshot stayed reusable (nothing aliased it): restoring it again changes nothing
-    restore(toy, before)
+    assert toy.student.updates == before["updates"] and toy.state.step == 1 and len(toy._pool) == 1
+    np.testing.assert_array_equal(toy.state.used, before["used"])
+    assert toy.np_random.bit_generator.state == before["np_random"]
+    assert torch.equal(toy.student.generator.get_state(), before["generator"])
+    # and the saved state stayed reusable (nothing aliased it): loading it again changes nothing
+    toy.load_state(before)
     for p, q in zip(toy.student.model.parameters(), params, strict=True):
         assert torch.equal(p, q)

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from teachgym.envs.math import checkpoint_config
 from teachgym.students.batched import BatchedStudent
-from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
 from teachgym.students.pretrain import MATH_BASE, MATH_BASE_CONFIG
 from teachgym.tasks.math import MathTask
 
@@ -52,7 +51,7 @@ def assert_matches(
         torch.testing.assert_close(v, state["exp_avg_sq"], rtol=0, atol=5 * ATOL)
     assert batched.updates[i] == single.updates
     right, loss = batched.correct(eval_set, indices=[i])
-    ref_right, ref_loss = single.correct(eval_set)
+    ref_right, ref_loss = single.evaluate(eval_set)
     np.testing.assert_array_equal(right[0], ref_right)
     # Stated tolerance for losses after training: 5e-3 relative. Embedding rows of characters the base never
     # saw have a near-zero AdamW second moment, where Adam's update is sign-like: rounding-level gradient
@@ -81,7 +80,7 @@ def test_forward_equals_hf(eval_set):
     torch.testing.assert_close(ours[0], hf, rtol=0, atol=1e-5)
     torch.testing.assert_close(ours[1], hf, rtol=0, atol=1e-5)
     right, loss = batched.correct(eval_set)
-    ref_right, ref_loss = single.correct(eval_set)
+    ref_right, ref_loss = single.evaluate(eval_set)
     assert right.shape == loss.shape == (2, len(eval_set))
     np.testing.assert_array_equal(right[0], ref_right)
     np.testing.assert_array_equal(right[1], ref_right)
@@ -198,7 +197,7 @@ def test_bf16_batched_follows_bf16_single(eval_set):
     got = batched.train([d, None])[0]
     np.testing.assert_allclose(got.loss, want.loss, rtol=2e-2)
     _, loss = batched.correct(eval_set, indices=[0])
-    _, ref_loss = single.correct(eval_set)
+    _, ref_loss = single.evaluate(eval_set)
     np.testing.assert_allclose(loss[0].mean(), ref_loss.mean(), rtol=2e-2)
     for name, w in batched.state_dict(0).items():
         assert w.dtype == torch.float32, name

@@ -16,8 +16,7 @@ from teachgym.agents import make_agent
 from teachgym.envs.curriculum import MATH_DEFAULTS
 from teachgym.envs.distill import DISTILL_SKILLS, MathDistillEnv, teacher_wrong_skills
 from teachgym.interfaces.distill import MODES, decode_action, encode_action
-from teachgym.interfaces.open_ended import greedy_answers
-from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
 from teachgym.students.distill import WRONG_RULES, MislabelledTask, TeacherModel
 from teachgym.students.pretrain import MATH_BASE, MATH_TEACHER, MATH_TEACHER_WRONG
 from teachgym.tasks.math import MathTask
@@ -94,32 +93,34 @@ def fresh_student(seed: int = 0) -> CausalLMStudent:
     return student
 
 
-def test_train_distill_without_teacher_is_train():
-    data = Encoded.of(TASK.generate("word", 0, 40, np.random.default_rng(0)))
+def test_zero_kd_weight_is_plain_training():
+    examples = TASK.generate("word", 0, 40, np.random.default_rng(0))
     a, b = fresh_student(), fresh_student()
-    stats_a = a.train(data)
-    stats_b, rows = b.train_distill(data, kd_weight=np.zeros(len(data)))
+    stats_a = a.train(a.encode(examples))
+    stats_b = b.train(b.encode(examples, kd_weight=0.0, temperature=2.0))
     assert stats_a.loss == stats_b.loss and stats_a.updates == stats_b.updates == 3
     for (name, p), q in zip(a.model.named_parameters(), b.model.parameters(), strict=True):
         assert torch.equal(p, q), name
+    rows = stats_b.row_loss
     assert rows.shape == (40,) and np.isfinite(rows).all()
-    assert np.mean(rows) == pytest.approx(np.mean(b.correct(data)[1]), rel=0.5)  # losses of the same data
+    data = b.encode(examples)
+    assert np.mean(rows) == pytest.approx(np.mean(b.evaluate(data)[1]), rel=0.5)  # losses of the same data
     with pytest.raises(ValueError, match="needs a teacher"):
-        b.train_distill(data, kd_weight=np.ones(len(data)))
+        b.train(b.encode(examples, kd_weight=1.0))
 
 
 def test_soft_targets_pull_the_student_towards_the_teacher(teacher):
     prompts = TASK.generate("cmp", 0, 64, np.random.default_rng(1))
     answers = teacher.greedy([e.prompt for e in prompts])
-    data = Encoded.of([Example(e.skill, e.level, e.prompt, a) for e, a in zip(prompts, answers, strict=True)])
+    data_examples = [Example(e.skill, e.level, e.prompt, a) for e, a in zip(prompts, answers, strict=True)]
+    data = Encoded.of(data_examples)
     student = fresh_student()
-    from teachgym.students.distill import answer_kl
-
     target = teacher.log_probs(data)
-    before = answer_kl(student.model, data, target, student.device).mean()
+    before = student.answer_kl(data, target).mean()
+    soft = Encoded.of(data_examples, kd_weight=1.0, temperature=2.0)
     for _ in range(3):
-        student.train_distill(data, teacher=teacher.model, kd_weight=np.ones(len(data)), temperature=2.0)
-    after = answer_kl(student.model, data, target, student.device).mean()
+        student.train(soft, teacher=teacher.model)
+    after = student.answer_kl(data, target).mean()
     assert after < 0.5 * before
 
 
@@ -191,18 +192,26 @@ def test_teacher_targets_replace_the_answers(env):
         seen.extend(out)
         return out
 
-    u.generate = spy
+    trained = []
+    train = u.student.train
+
+    def spy_train(batch, **kwargs):
+        trained.append(batch)
+        return train(batch, **kwargs)
+
+    u.generate, u.student.train = spy, spy_train
     try:
         *_, info = env.step(action_for({"sub": "generated", "cmp": "soft", "mul": "labels"}))
     finally:
-        del u.generate
+        del u.generate, u.student.train
     sub = [e for e in seen if e.skill == "sub"]
     assert {e.source for e in sub} == {"generated"} and len(sub) == 20
     assert sum(TASK.verify(e) for e in sub) <= 2  # the teacher's answers: one too large
     assert all(TASK.verify(e) for e in seen if e.source == "labels")
     assert info["teacher_wrong_targets"] == sum(not TASK.verify(e) for e in seen if e.source != "labels")
-    assert (u._kd[[e.source == "soft" for e in seen]] == 0.5).all()
-    assert (u._kd[[e.source != "soft" for e in seen]] == 0).all()
+    kd = trained[0].kd_weight[: len(seen)].numpy()  # the step's own examples come first
+    assert (kd[[e.source == "soft" for e in seen]] == 0.5).all()
+    assert (kd[[e.source != "soft" for e in seen]] == 0).all()
 
 
 def test_observation_matches_greedy_answers(env):
@@ -210,7 +219,7 @@ def test_observation_matches_greedy_answers(env):
     obs, _ = env.reset(seed=0)
     obs, *_ = env.step(action_for({"word": "soft", "mod": "soft"}))
     prompts = [e.prompt for e in u.val]
-    mine, theirs = greedy_answers(u.student, prompts), u.teacher.greedy(prompts)
+    mine, theirs = u.student.generate(prompts), u.teacher.greedy(prompts)
     skill = np.array([u.task.skill_index(e.skill) for e in u.val])
     agree = np.array([a == b for a, b in zip(mine, theirs, strict=True)], float)
     expected = np.bincount(skill, weights=agree) / np.bincount(skill)
@@ -256,8 +265,9 @@ def test_accumulate_replays_with_targets():
     env.step(action_for({"word": "soft"}))
     env.step(action_for({"mod": "labels"}))
     pool = env.unwrapped._pool
-    assert [len(b) for b, _, _ in pool] == [60, 15]
-    assert (pool[0][1] == 0.5).all() and (pool[1][1] == 0).all() and (pool[0][2] == 2.0).all()
+    assert [len(b) for b in pool] == [60, 15]
+    assert (pool[0].kd_weight == 0.5).all() and (pool[0].temperature == 2.0).all()
+    assert pool[1].kd_weight is None or (pool[1].kd_weight == 0).all()
 
 
 def test_detect_and_oracle_teachers():
@@ -283,8 +293,6 @@ def test_detect_and_oracle_teachers():
 
 
 def test_base_checkpoint_is_the_teachers_starting_point():
-    from teachgym.students.distill import checkpoint_config
-
     assert checkpoint_config(MATH_TEACHER) == checkpoint_config(MATH_BASE)
 
 

@@ -25,7 +25,6 @@ from teachgym.interfaces.open_ended import (
     MAX_PROMPT,
     REJECT_REASONS,
     UNKNOWN,
-    greedy_answers,
     math_held_out,
     read_examples,
 )
@@ -232,7 +231,7 @@ def test_tree_malformed_actions_raise(tree, action, message):
     tree.reset(seed=0)
     with pytest.raises(ValueError, match=message):
         tree.step(action)
-    assert tree.unwrapped.state.step == 0 and tree.unwrapped.state.extra["invalid_actions"] == 0
+    assert tree.unwrapped.state.step == 0 and tree.unwrapped.state.invalid_actions == 0
 
 
 # ------------------------------------------------------------------------------------ open-ended
@@ -375,7 +374,7 @@ def test_open_ended_trains_on_wrong_answers_as_given(open_env):
     rng = np.random.default_rng(0)
     wrong = [Example(e.skill, e.level, e.prompt, wrong_answer(e.answer, rng)) for e in train_examples("sub", 1, 3)]
     assert not any(TASK.verify(e) for e in wrong)
-    loss_before = env.student.correct(wrong)[1]
+    loss_before = env.student.evaluate(wrong)[1]
     action = [(e.prompt, e.answer) for e in wrong]
     action += [("hello world", "42"), ("", "1"), ("1+1=", "A"), None, b"1+1=", ("3+4=", "7", "!")]
     obs, reward, _, _, info = open_env.step(action)  # max_examples=6: the last three are too many
@@ -386,7 +385,7 @@ def test_open_ended_trains_on_wrong_answers_as_given(open_env):
     assert info["examples_used"].tolist() == [0, 3, 1] and info["examples_total"] == env.state.spent == 4
     assert env.state.used[1].tolist() == [0, 3, 0]  # recognised at their level
     assert obs["data_share"].tolist() == [0, 0.75] and obs["unrecognised_share"].tolist() == [0.25]
-    assert (env.student.correct(wrong)[1] < loss_before).all()  # it learnt the wrong answers as given
+    assert (env.student.evaluate(wrong)[1] < loss_before).all()  # it learnt the wrong answers as given
 
 
 def test_open_ended_never_crashes_and_idles_on_junk(open_env):
@@ -440,14 +439,14 @@ def test_open_ended_errors_are_the_students_greedy_mistakes(open_env):
     obs, _ = open_env.reset(seed=0)
     lines = [line for line in obs["errors"] if line]
     assert len(obs["errors"]) == 5 and lines
-    right = env.student.correct(env.val)[0]
+    right = env.student.evaluate(env.val)[0]
     gold = {e.prompt: e.answer for e, r in zip(env.val, right, strict=True) if not r}
     for line in lines:
         prompt, said, answer = line.split("|")
         assert gold[prompt] == answer != said
     assert len({line.split("|")[0] for line in lines}) == len(lines)
     # greedy decoding agrees with the teacher-forced exact-match check on every val item
-    said = greedy_answers(env.student, [e.prompt for e in env.val])
+    said = env.student.generate([e.prompt for e in env.val])
     assert [s == e.answer for s, e in zip(said, env.val, strict=True)] == right.tolist()
 
 

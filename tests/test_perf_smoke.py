@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from benchmarks import perf
-from teachgym.envs.math import checkpoint_config
-from teachgym.students.causal_lm import build_model
+from teachgym.students.causal_lm import build_model, checkpoint_config
 from teachgym.students.pretrain import MATH_BASE
 
 SECTIONS = (

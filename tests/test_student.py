@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from teachgym.envs.math import checkpoint_config
-from teachgym.students.causal_lm import CausalLMStudent, Encoded
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
 from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import BOS, EOS, decode, encode, encode_batch
 from teachgym.tasks.math import MathTask
@@ -45,7 +44,7 @@ def test_teacher_forced_check_equals_generate(student):
     val, _ = task.splits(4)
     rng = np.random.default_rng(0)
     items = [val[i] for i in rng.choice(len(val), 60, replace=False)]
-    right, _ = student.correct(Encoded.of(items))
+    right, _ = student.evaluate(Encoded.of(items))
     generated = [greedy(student, e.prompt) == e.answer for e in items]
     assert right.tolist() == generated
     assert 0 < sum(generated) < len(items), "the sample should hold both right and wrong answers"
@@ -54,7 +53,7 @@ def test_teacher_forced_check_equals_generate(student):
 def test_base_knows_some_skills_and_not_others(student):
     task = MathTask()
     val, _ = task.splits(16)
-    right, _ = student.correct(Encoded.of(val))
+    right, _ = student.evaluate(Encoded.of(val))
     acc = {s.name: np.mean([r for e, r in zip(val, right, strict=True) if e.skill == s.name]) for s in task.skills}
     assert max(acc.values()) >= 0.6
     assert sum(a < 0.1 for a in acc.values()) >= 3
@@ -65,13 +64,13 @@ def test_training_lowers_loss_and_reset_restores(student):
     rng = np.random.default_rng(0)
     data = Encoded.of(task.generate("word", 0, 256, rng))
     student.reset(0)
-    _, before = student.correct(data)
+    _, before = student.evaluate(data)
     for _ in range(3):
         student.train(data)
-    _, after = student.correct(data)
+    _, after = student.evaluate(data)
     assert after.mean() < before.mean() - 0.1
     student.reset(0)
-    _, again = student.correct(data)
+    _, again = student.evaluate(data)
     np.testing.assert_allclose(again, before, rtol=1e-5)
 
 
@@ -94,13 +93,13 @@ def test_precision_bf16_autocast_trains_in_float32(student):
     bf16 = CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, precision="bf16")
     student.reset(0)
     bf16.reset(0)
-    _, before = student.correct(data)
-    _, before_bf16 = bf16.correct(data)
+    _, before = student.evaluate(data)
+    _, before_bf16 = bf16.evaluate(data)
     np.testing.assert_allclose(before_bf16.mean(), before.mean(), rtol=0.02)  # bf16 rounding (items: up to ~8%)
     for _ in range(2):
         stats = bf16.train(data)
     assert not stats.diverged and np.isfinite(stats.loss)
-    _, after = bf16.correct(data)
+    _, after = bf16.evaluate(data)
     assert after.mean() < before.mean() - 0.1
     assert all(p.dtype == torch.float32 for p in bf16.model.parameters())
     assert all(s["exp_avg_sq"].dtype == torch.float32 for s in bf16.optimizer.state.values())
@@ -121,14 +120,14 @@ def test_cuda_student_learns_like_cpu(precision, student):
     gpu = CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, device="cuda", precision=precision)
     gpu.reset(0)
     student.reset(0)
-    right, _ = gpu.correct(val)
-    ref, _ = student.correct(val)
+    right, _ = gpu.evaluate(val)
+    ref, _ = student.evaluate(val)
     if precision == "fp32":
         np.testing.assert_array_equal(right, ref)
     else:
         assert (right != ref).mean() < 0.05
-    _, before = gpu.correct(data)
+    _, before = gpu.evaluate(data)
     gpu.train(data)
     gpu.train(data)
-    _, after = gpu.correct(data)
+    _, after = gpu.evaluate(data)
     assert after.mean() < before.mean() - 0.1

@@ -15,8 +15,8 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 from stable_baselines3 import PPO
 
-from teachgym.envs.math import MathEnv
-from teachgym.vector import MathVectorEnv, SB3VecEnv, unbatch_info
+from teachgym.envs.math import MathEnv, MathVectorEnv
+from teachgym.vector import SB3VecEnv, unbatch_info
 from tests.conftest import small_kwargs
 
 ID = "TeachGym/Math-v0"

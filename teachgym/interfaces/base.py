@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
 
-from teachgym.types import DataPlan, Report, Task, TrainStats
+from teachgym.types import DataPlan, Example, Report, Task, TrainStats
 
 
 @dataclass
 class EpisodeState:
-    """Everything an interface may read to build an observation or to plan data."""
+    """Everything an interface may read to build an observation or to plan data.
+
+    An interface that keeps more per episode declares a subclass with typed fields (its ``state_class``);
+    ``record`` books a trained step and ``info`` adds the subclass's fields to the env's ``info``.
+    """
 
     task: Task
     report: Report  # the latest evaluation
@@ -24,7 +30,7 @@ class EpisodeState:
     step: int = 0
     horizon: int = 1
     last_train: TrainStats | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # interface-specific state
+    last_used: np.ndarray | None = None  # (num_skills,) examples per skill of the last step
 
     @property
     def spent(self) -> int:
@@ -38,9 +44,31 @@ class EpisodeState:
     def step_budget(self) -> int:
         return min(self.examples_per_step, self.budget_left)
 
+    def row(self, example: Example) -> int:
+        """The row of ``used`` that counts ``example``."""
+        return self.task.skill_index(example.skill)
+
+    def record(self, examples: Sequence[Example], stats: TrainStats) -> None:
+        """Book the teacher examples one step trained on (``stats``: how the training went)."""
+        before = self.used.sum(1)
+        for e in examples:
+            self.used[self.row(e), e.level] += 1
+        self.last_used = self.used.sum(1) - before
+
+    def info(self) -> dict[str, Any]:
+        """Fields this state adds to the env's ``info`` (none for the base state)."""
+        return {}
+
+    def copy(self) -> EpisodeState:
+        """A deep copy that shares only the task (the task is configuration, not episode state)."""
+        return copy.deepcopy(self, memo={id(self.task): self.task})
+
 
 class Interface(Protocol):
-    """Turns actions into DataPlans and EpisodeStates into observations."""
+    """Turns actions into DataPlans and EpisodeStates into observations.
+
+    ``state_class`` (optional; default EpisodeState) is the episode state the env creates at reset.
+    """
 
     action_space: gym.Space
     observation_space: gym.Space

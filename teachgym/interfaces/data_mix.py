@@ -19,6 +19,8 @@ Observation (a Dict of 1-D float32 Boxes): the Math-v0 fields (``accuracy``, ``a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from gymnasium import spaces
 from teachgym.interfaces.base import EpisodeState, as_float_vector, split_counts
 from teachgym.interfaces.skill_list import base_observation, base_observation_space
 from teachgym.tasks.sources import Source
-from teachgym.types import DataPlan, PlanItem, Task
+from teachgym.types import DataPlan, Example, PlanItem, Task, TrainStats
 
 # nats: the uniform distribution over the 56-token vocabulary is ~4.0; a skill new to the student starts near 10-15
 LOSS_CLIP = 20.0
@@ -38,12 +40,48 @@ def even_counts(total: int, cells: int, offset: int = 0) -> np.ndarray:
     return np.roll(split_counts(np.ones(cells), total), offset % cells)
 
 
+@dataclass
+class DataMixState(EpisodeState):
+    """A data-mix episode: examples per source so far, and the last step's per-source training loss and
+    number of examples that are not right answers (noisy or off-target)."""
+
+    sources: tuple[str, ...] = ()
+    source_used: np.ndarray = None  # (num_sources,) examples so far per source
+    source_loss: np.ndarray = None  # (num_sources,) the last step's mean training loss per source (0: unused)
+    invalid: int = 0
+
+    def __post_init__(self) -> None:
+        if self.source_used is None:
+            self.source_used = np.zeros(len(self.sources), np.int64)
+        if self.source_loss is None:
+            self.source_loss = np.zeros(len(self.sources))
+
+    def record(self, examples: Sequence[Example], stats: TrainStats) -> None:
+        super().record(examples, stats)
+        which = np.array([self.sources.index(e.source) for e in examples], dtype=np.int64)
+        self.source_used = self.source_used + np.bincount(which, minlength=len(self.sources))
+        self.invalid = sum(not self.task.verify(e) for e in examples)
+        loss = np.zeros(len(self.sources))
+        rows = stats.row_loss
+        if rows is not None and len(examples):
+            rows = rows[: len(examples)]  # the step's own examples come first
+            for j in range(len(self.sources)):
+                mine = rows[which == j]
+                if mine.size:
+                    loss[j] = float(np.nanmean(mine)) if np.isfinite(mine).any() else 0.0
+        self.source_loss = loss
+
+    def info(self) -> dict[str, Any]:
+        return {"source_examples": self.source_used.copy(), "invalid_examples": int(self.invalid)}
+
+
 class DataMixInterface:
     """Per-source mixture weights (see the module docstring)."""
 
     def __init__(self, task: Task, sources: Sequence[Source]):
         self.task, self.sources = task, tuple(sources)
         self.names = tuple(s.name for s in self.sources)
+        self.state_class = partial(DataMixState, sources=self.names)
         k, m = len(task.skills), len(self.sources)
         self.action_space = spaces.Box(-1.0, 1.0, (m,), np.float32)
         self.observation_space = spaces.Dict(
@@ -70,10 +108,10 @@ class DataMixInterface:
             ]
         return DataPlan(tuple(items))
 
-    def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:
+    def observe(self, state: DataMixState) -> dict[str, np.ndarray]:
         m = len(self.sources)
-        loss = np.asarray(state.extra.get("source_loss", np.zeros(m)), dtype=np.float64)
-        used = np.asarray(state.extra.get("source_used", np.zeros(m)), dtype=np.float64)
+        loss = np.asarray(state.source_loss, dtype=np.float64)
+        used = np.asarray(state.source_used, dtype=np.float64)
         share = used / used.sum() if used.sum() > 0 else np.zeros(m)
         return {
             **base_observation(state),

@@ -31,6 +31,8 @@ Observation (a Dict of 1-D float32 Boxes): the Math-v0 fields plus
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,7 @@ from gymnasium import spaces
 
 from teachgym.interfaces.base import EpisodeState, as_float_vector, split_counts
 from teachgym.interfaces.skill_list import base_observation, base_observation_space, frontier_levels, level_split
-from teachgym.types import DataPlan, PlanItem, Task
+from teachgym.types import DataPlan, Example, PlanItem, Task, TrainStats
 
 MODES = ("labels", "soft", "generated")
 KL_CLIP = 20.0
@@ -59,6 +61,44 @@ def encode_action(weights: np.ndarray, temperature: float = 2.0, alpha: float = 
     return np.concatenate([(2.0 * w - 1.0).reshape(-1), extra]).astype(np.float32)
 
 
+@dataclass
+class DistillState(EpisodeState):
+    """A distillation episode: the budget is counted in cost units (a labelled example costs
+    ``label_cost``), with the examples per (skill, target type) and the last action's T and alpha."""
+
+    label_cost: int = 1
+    cost: np.ndarray = None  # (num_skills, num_levels) units spent
+    targets: np.ndarray = None  # (num_skills, len(MODES)) examples per skill and target type
+    temperature: float = 1.0
+    alpha: float = 0.0
+    teacher_wrong_targets: int = 0  # the last step's soft and generated examples whose teacher answer is wrong
+
+    def __post_init__(self) -> None:
+        if self.cost is None:
+            self.cost = np.zeros_like(self.used)
+        if self.targets is None:
+            self.targets = np.zeros((self.used.shape[0], len(MODES)), np.int64)
+
+    @property
+    def spent(self) -> int:
+        return int(self.cost.sum())
+
+    def record(self, examples: Sequence[Example], stats: TrainStats) -> None:
+        super().record(examples, stats)
+        for e in examples:
+            i = self.row(e)
+            self.targets[i, MODES.index(e.source)] += 1
+            self.cost[i, e.level] += self.label_cost if e.source == "labels" else 1
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "examples_total": int(self.used.sum()),
+            "budget_spent": self.spent,
+            "target_examples": self.targets.copy(),
+            "teacher_wrong_targets": int(self.teacher_wrong_targets),
+        }
+
+
 class DistillInterface:
     """Per-skill target types, a temperature and a KL weight (see the module docstring)."""
 
@@ -75,10 +115,13 @@ class DistillInterface:
             }
         )
 
+    def state_class(self, **fields: Any) -> DistillState:
+        return DistillState(**fields, label_cost=self.label_cost)
+
     def cost(self, mode: str) -> int:
         return self.label_cost if mode == "labels" else 1
 
-    def plan(self, action: Any, state: EpisodeState) -> DataPlan:
+    def plan(self, action: Any, state: DistillState) -> DataPlan:
         k, num_levels = len(self.task.skills), self.task.num_levels
         weights, temperature, alpha = decode_action(action, k)
         units = split_counts(weights.sum(1), state.step_budget)
@@ -92,8 +135,13 @@ class DistillInterface:
             for mode, u in zip(MODES, split_counts(weights[i], int(units[i])).tolist(), strict=True):
                 n = u // self.cost(mode)
                 per_level = level_split(n, int(frontier[i]), num_levels, bool(mastered[i]), self.frontier_share)
-                items += [PlanItem(skill.name, lv, int(c), mode) for lv, c in enumerate(per_level.tolist()) if c]
-        state.extra["temperature"], state.extra["alpha"] = temperature, alpha
+                kd = alpha if mode == "soft" else 0.0
+                items += [
+                    PlanItem(skill.name, lv, int(c), mode, kd_weight=kd, temperature=temperature)
+                    for lv, c in enumerate(per_level.tolist())
+                    if c
+                ]
+        state.temperature, state.alpha = temperature, alpha
         return DataPlan(tuple(items))
 
     def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:

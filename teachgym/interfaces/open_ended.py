@@ -38,20 +38,20 @@ with ``unrecognised_share`` it sums to 1 once something was trained), plus
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from gymnasium import spaces
 
 from teachgym.interfaces.base import EpisodeState
 from teachgym.interfaces.skill_list import base_observation, base_observation_space
-from teachgym.students.tokenizer import ALPHABET, BOS, EOS, decode, encode, unknown_chars
+from teachgym.students.tokenizer import ALPHABET, unknown_chars
 from teachgym.tasks.math import partition
-from teachgym.types import DataPlan, Example, Report, Task
+from teachgym.types import DataPlan, Example, Report, Student, Task
 
 MAX_PROMPT = 28  # BOS + prompt + answer + EOS fits the student's 40 positions
 MAX_ANSWER = 10
@@ -185,41 +185,6 @@ def read_examples(
 # ------------------------------------------------------------------ the student's errors, as text
 
 
-@torch.inference_mode()
-def greedy_answers(student: Any, prompts: Sequence[str], max_new: int = MAX_ANSWER + 1) -> list[str]:
-    """The student's greedy-decoded answer to each prompt (at most ``max_new`` tokens, EOS included).
-
-    Prompts of equal length are decoded together, so no padding is needed. ``student`` is a
-    ``CausalLMStudent`` (its ``model`` and ``device`` are used).
-    """
-    model = student.model
-    was_training = model.training
-    model.eval()
-    out = [""] * len(prompts)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i, p in enumerate(prompts):
-        groups[len(p)].append(i)
-    try:
-        for idx in groups.values():
-            ids = torch.tensor([[BOS, *encode(prompts[i])] for i in idx], device=student.device)
-            done = torch.zeros(len(idx), dtype=torch.bool, device=ids.device)
-            steps = []
-            for _ in range(max_new):
-                nxt = model(input_ids=ids).logits[:, -1].argmax(-1)
-                nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
-                steps.append(nxt)
-                done |= nxt == EOS
-                if bool(done.all()):
-                    break
-                ids = torch.cat([ids, nxt[:, None]], 1)
-            tokens = torch.stack(steps, 1).cpu().tolist()
-            for j, i in enumerate(idx):
-                out[i] = decode(tokens[j])
-    finally:
-        model.train(was_training)
-    return out
-
-
 def pick_errors(val: Sequence[Example], right: np.ndarray, k: int) -> list[int]:
     """Indices of up to ``k`` wrong val items, round-robin over the (skill, level) cells with errors."""
     cells: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -233,10 +198,10 @@ def pick_errors(val: Sequence[Example], right: np.ndarray, k: int) -> list[int]:
     return picked[:k]
 
 
-def error_lines(student: Any, val: Sequence[Example], right: np.ndarray, k: int) -> tuple[str, ...]:
+def error_lines(student: Student, val: Sequence[Example], right: np.ndarray, k: int) -> tuple[str, ...]:
     """``"prompt|student answer|gold"`` for up to ``k`` val items the student gets wrong."""
     picked = pick_errors(val, right, k)
-    answers = greedy_answers(student, [val[i].prompt for i in picked])
+    answers = student.generate([val[i].prompt for i in picked])
     return tuple(
         f"{val[i].prompt[:MAX_PROMPT]}|{a[:MAX_ANSWER]}|{val[i].answer[:MAX_ANSWER]}"
         for i, a in zip(picked, answers, strict=True)
@@ -244,6 +209,26 @@ def error_lines(student: Any, val: Sequence[Example], right: np.ndarray, k: int)
 
 
 # ------------------------------------------------------------------ the interface
+
+
+@dataclass
+class OpenEndedState(EpisodeState):
+    """An open-ended episode: ``used`` has one more row, for accepted examples no skill recognises, and
+    ``written`` describes what the last action held (``WrittenData.info``)."""
+
+    written: dict[str, Any] = None
+
+    def __post_init__(self) -> None:
+        if self.used.shape[0] == len(self.task.skills):
+            self.used = np.zeros((self.used.shape[0] + 1, self.used.shape[1]), self.used.dtype)
+        if self.written is None:
+            self.written = WrittenData.empty([s.name for s in self.task.skills]).info()
+
+    def row(self, example: Example) -> int:
+        return len(self.task.skills) if example.skill == UNKNOWN else self.task.skill_index(example.skill)
+
+    def info(self) -> dict[str, Any]:
+        return copy.deepcopy(self.written)
 
 
 class OpenEndedInterface:
@@ -255,6 +240,8 @@ class OpenEndedInterface:
         error_samples: lines in the ``errors`` observation.
         held_out: ``held_out(skill, prompt)`` is True for prompts that must not be trained on.
     """
+
+    state_class = OpenEndedState
 
     def __init__(
         self,
@@ -281,7 +268,7 @@ class OpenEndedInterface:
 
     def plan(self, action: Any, state: EpisodeState) -> DataPlan:
         written = self.read(action, state)
-        state.extra["written"] = written.info()
+        state.written = written.info()
         return DataPlan(examples=tuple(written.examples))
 
     def observe(self, state: EpisodeState) -> dict[str, Any]:

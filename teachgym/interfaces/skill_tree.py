@@ -28,6 +28,7 @@ what it has revealed:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,8 +43,27 @@ EXPLORE, EXPLOIT = 0, 1
 MODES = ("explore", "exploit")
 
 
+@dataclass
+class SkillTreeState(EpisodeState):
+    """The skill tree's episode: which (skill, level) are revealed, and the invalid actions so far."""
+
+    revealed: np.ndarray = None  # (num_skills, num_levels) bool; level 0 of every skill at reset
+    invalid_actions: int = 0
+    invalid_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.revealed is None:
+            self.revealed = np.zeros(self.used.shape, dtype=bool)
+            self.revealed[:, 0] = True
+
+    def info(self) -> dict[str, Any]:
+        return {"invalid_actions": int(self.invalid_actions), "invalid_reason": str(self.invalid_reason)}
+
+
 class SkillTreeInterface:
     """Explore (reveal) or exploit (train) one (skill, level) per step (see module docstring)."""
+
+    state_class = SkillTreeState
 
     def __init__(self, task: Task):
         self.task = task
@@ -59,28 +79,18 @@ class SkillTreeInterface:
         )
 
     # -- state ------------------------------------------------------------------------------------
-    def revealed(self, state: EpisodeState) -> np.ndarray:
-        """The episode's (num_skills, num_levels) bool reveal mask (created at the first call)."""
-        if "revealed" not in state.extra:
-            mask = np.zeros((self.num_skills, self.num_levels), dtype=bool)
-            mask[:, 0] = True
-            state.extra["revealed"] = mask
-            state.extra["invalid_actions"] = 0
-            state.extra["invalid_reason"] = ""
-        return state.extra["revealed"]
-
-    def valid_actions(self, state: EpisodeState) -> np.ndarray:
+    def valid_actions(self, state: SkillTreeState) -> np.ndarray:
         """Bool array of shape ``(2, num_skills, num_levels)``: True where ``(mode, skill, level)`` is valid.
 
         Explore ignores the level, so all levels of a skill with something left to reveal are valid.
         """
-        mask = self.revealed(state)
+        mask = state.revealed
         out = np.zeros((2, self.num_skills, self.num_levels), dtype=bool)
         out[EXPLORE] = (~mask).any(1, keepdims=True)
         out[EXPLOIT] = mask
         return out
 
-    def action_masks(self, state: EpisodeState) -> np.ndarray:
+    def action_masks(self, state: SkillTreeState) -> np.ndarray:
         """Flat bool mask over ``nvec`` (length ``2 + num_skills + num_levels``), as MaskablePPO expects.
 
         A MultiDiscrete mask is per dimension, so it cannot express every joint constraint: it allows
@@ -91,7 +101,7 @@ class SkillTreeInterface:
         valid = self.valid_actions(state)
         modes = valid.reshape(2, -1).any(1)
         skills = np.ones(self.num_skills, dtype=bool)
-        levels = self.revealed(state).any(0)
+        levels = state.revealed.any(0)
         return np.concatenate([modes, skills, levels])
 
     # -- interface --------------------------------------------------------------------------------
@@ -114,11 +124,11 @@ class SkillTreeInterface:
                 raise ValueError(f"action[{i}] ({names[i]}) must be {allowed[i]}, got {value}")
         return int(arr[0]), int(arr[1]), int(arr[2])
 
-    def plan(self, action: Any, state: EpisodeState) -> DataPlan:
+    def plan(self, action: Any, state: SkillTreeState) -> DataPlan:
         mode, skill, level = self.parse(action)
-        mask = self.revealed(state)
+        mask = state.revealed
         name = self.task.skills[skill].name
-        state.extra["invalid_reason"] = ""
+        state.invalid_reason = ""
         if mode == EXPLORE:
             hidden = np.flatnonzero(~mask[skill])
             if hidden.size == 0:
@@ -138,8 +148,8 @@ class SkillTreeInterface:
         count = state.step_budget
         return DataPlan((PlanItem(name, level, count),) if count > 0 else ())
 
-    def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:
-        mask = self.revealed(state)
+    def observe(self, state: SkillTreeState) -> dict[str, np.ndarray]:
+        mask = state.revealed
         obs = base_observation(state)
         val = np.nan_to_num(state.report.val, nan=0.0)
         prev = np.nan_to_num(state.previous.val, nan=0.0)
@@ -152,7 +162,7 @@ class SkillTreeInterface:
         return obs
 
     @staticmethod
-    def _invalid(state: EpisodeState, reason: str) -> DataPlan:
-        state.extra["invalid_actions"] += 1
-        state.extra["invalid_reason"] = reason
+    def _invalid(state: SkillTreeState, reason: str) -> DataPlan:
+        state.invalid_actions += 1
+        state.invalid_reason = reason
         return DataPlan()

@@ -28,6 +28,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -581,6 +582,78 @@ class BatchedStudent:
             for name, (a, b, shape) in self._slices.items()
         }
 
+    def get_slot_state(self, index: int) -> dict[str, Any]:
+        """A copy of everything training changes in student ``index`` (see ``CausalLMStudent.get_state``)."""
+        return {
+            "flat": self.flat[index].detach().clone(),
+            "exp_avg": self.exp_avg[index].clone(),
+            "exp_avg_sq": self.exp_avg_sq[index].clone(),
+            "step": self.steps[index],
+            "updates": self.updates[index],
+            "generator": self.generators[index].get_state(),
+        }
+
+    def set_slot_state(self, index: int, state: dict[str, Any]) -> None:
+        """Restore a ``get_slot_state`` copy into student ``index`` (the copy stays reusable)."""
+        with torch.no_grad():
+            self.flat[index].copy_(state["flat"])
+            self.exp_avg[index].copy_(state["exp_avg"])
+            self.exp_avg_sq[index].copy_(state["exp_avg_sq"])
+        self.steps[index] = state["step"]
+        self.updates[index] = state["updates"]
+        self.generators[index].set_state(state["generator"])
+
+    def slot(self, index: int, scratch: CausalLMStudent | None = None) -> SlotStudent:
+        """Student ``index`` behind the Student protocol (``scratch``: a single student of the same
+        configuration used to decode answers; built on demand if None)."""
+        return SlotStudent(self, index, scratch)
+
     def load_into(self, index: int, student: CausalLMStudent) -> None:
         """Copy student ``index``'s weights into a single student's model (e.g. to save or generate)."""
         student.model.load_state_dict(self.state_dict(index))
+
+
+class SlotStudent:
+    """Student ``index`` of a BatchedStudent as a ``teachgym.types.Student``.
+
+    Its own ``train``/``evaluate`` run the batched kernels for this student alone; the batched vector
+    env (``teachgym.vector``) instead trains and evaluates every slot together through the
+    BatchedStudent, between its sub-envs' ``prepare`` and ``finish``.
+    """
+
+    def __init__(self, batched: BatchedStudent, index: int, scratch: CausalLMStudent | None = None):
+        self.batched, self.index, self._scratch = batched, index, scratch
+        self.config = batched.config
+
+    def reset(self, seed: int) -> None:
+        self.batched.reset(self.index, seed)
+
+    def encode(self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None) -> Encoded:
+        if kd_weight is not None and np.any(np.asarray(kd_weight) > 0):
+            raise ValueError("a batched student cannot distil (kd_weight > 0): use the single-student env")
+        return Encoded.of(examples)
+
+    def train(self, batch: Encoded, *, teacher: Any = None) -> TrainStats:
+        data: list[Encoded | None] = [None] * self.batched.num_students
+        data[self.index] = batch
+        return self.batched.train(data)[self.index]
+
+    def evaluate(self, batch: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        right, loss = self.batched.correct(batch, indices=[self.index])
+        return right[0], loss[0]
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        if self._scratch is None:
+            self._scratch = CausalLMStudent(self.config, device=str(self.batched.device))
+        self.batched.load_into(self.index, self._scratch)
+        return self._scratch.generate(prompts)
+
+    def get_state(self) -> dict[str, Any]:
+        return self.batched.get_slot_state(self.index)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.batched.set_slot_state(self.index, state)
+
+    @property
+    def num_params(self) -> int:
+        return self.batched.num_params

@@ -8,10 +8,13 @@ this against ``model.generate``.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as hf_logging
 
-from teachgym.students.tokenizer import PAD, VOCAB_SIZE, encode_batch
+from teachgym.students.tokenizer import BOS, EOS, PAD, VOCAB_SIZE, decode, encode, encode_batch
 from teachgym.types import Example, TrainStats
 
 hf_logging.set_verbosity_error()
@@ -57,27 +60,54 @@ class StudentConfig:
 
 @dataclass
 class Encoded:
-    """Examples turned into model inputs once (val/test splits are encoded once per env)."""
+    """Examples turned into model inputs (the val/test splits are encoded once per env), with how each row
+    is trained: ``kd_weight`` and ``temperature`` per row (None: plain cross-entropy on the labels)."""
 
     ids: torch.Tensor  # (n, T) int64, right-padded
     mask: torch.Tensor  # (n, T) float32, 1 on answer tokens and EOS
+    kd_weight: torch.Tensor | None = None  # (n,) float32 in [0, 1]: weight of the distillation term
+    temperature: torch.Tensor | None = None  # (n,) float32 > 0: distillation temperature
 
     def __len__(self) -> int:
         return self.ids.shape[0]
 
+    def take(self, rows: np.ndarray | torch.Tensor) -> Encoded:
+        """The rows ``rows`` (with their targets)."""
+        rows = torch.as_tensor(rows)
+        pick = lambda t: None if t is None else t[rows]  # noqa: E731
+        return Encoded(self.ids[rows], self.mask[rows], pick(self.kd_weight), pick(self.temperature))
+
     @classmethod
     def cat(cls, parts: Sequence[Encoded]) -> Encoded:
         width = max(p.ids.shape[1] for p in parts)
-        pad = [
-            (F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD), F.pad(p.mask, (0, width - p.mask.shape[1])))
-            for p in parts
-        ]
-        return cls(torch.cat([a for a, _ in pad]), torch.cat([b for _, b in pad]))
+        ids = torch.cat([F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD) for p in parts])
+        mask = torch.cat([F.pad(p.mask, (0, width - p.mask.shape[1])) for p in parts])
+        if all(p.kd_weight is None for p in parts):
+            return cls(ids, mask)
+        kd = torch.cat([torch.zeros(len(p)) if p.kd_weight is None else p.kd_weight for p in parts])
+        temp = torch.cat([torch.ones(len(p)) if p.temperature is None else p.temperature for p in parts])
+        return cls(ids, mask, kd, temp)
 
     @classmethod
-    def of(cls, examples: Sequence[Example]) -> Encoded:
+    def of(
+        cls,
+        examples: Sequence[Example],
+        kd_weight: np.ndarray | float | None = None,
+        temperature: np.ndarray | float | None = None,
+    ) -> Encoded:
         ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
-        return cls(ids, mask)
+        if kd_weight is None:
+            return cls(ids, mask)
+        n = len(examples)
+        kd = torch.as_tensor(np.broadcast_to(np.asarray(kd_weight, dtype=np.float32), (n,)).copy())
+        t = 1.0 if temperature is None else temperature
+        return cls(ids, mask, kd, torch.as_tensor(np.broadcast_to(np.asarray(t, dtype=np.float32), (n,)).copy()))
+
+
+def checkpoint_config(path: str | Path) -> StudentConfig:
+    """The StudentConfig stored in a checkpoint's safetensors metadata."""
+    with safe_open(str(path), framework="pt") as f:
+        return StudentConfig(**json.loads(f.metadata()["config"]))
 
 
 MOMENT = "optimizer."  # prefix of AdamW moment tensors in a checkpoint
@@ -138,6 +168,41 @@ def answer_loss(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> 
     return (ce * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+MAX_NEW = 11  # answer tokens a greedy answer may take, EOS included (answers have at most 10 characters)
+
+
+@torch.inference_mode()
+def greedy_decode(model: torch.nn.Module, device: torch.device, prompts: Sequence[str], max_new: int) -> list[str]:
+    """Greedy-decoded answers of a character-level causal LM (at most ``max_new`` tokens, EOS included).
+
+    Prompts of equal length are decoded together, so no padding is needed."""
+    was_training = model.training
+    model.eval()
+    out = [""] * len(prompts)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, p in enumerate(prompts):
+        groups[len(p)].append(i)
+    try:
+        for idx in groups.values():
+            ids = torch.tensor([[BOS, *encode(prompts[i])] for i in idx], device=device)
+            done = torch.zeros(len(idx), dtype=torch.bool, device=ids.device)
+            steps = []
+            for _ in range(max_new):
+                nxt = model(input_ids=ids).logits[:, -1].argmax(-1)
+                nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
+                steps.append(nxt)
+                done |= nxt == EOS
+                if bool(done.all()):
+                    break
+                ids = torch.cat([ids, nxt[:, None]], 1)
+            tokens = torch.stack(steps, 1).cpu().tolist()
+            for j, i in enumerate(idx):
+                out[i] = decode(tokens[j])
+    finally:
+        model.train(was_training)
+    return out
+
+
 class CausalLMStudent:
     """A trainable student. ``reset(seed)`` restores the base weights and a fresh AdamW state.
 
@@ -195,44 +260,42 @@ class CausalLMStudent:
     def _lr(self) -> float:
         return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
 
-    def train(self, examples: Sequence[Example] | Encoded) -> TrainStats:
-        """One epoch over ``examples`` in seeded shuffled batches of ``batch_size``, one AdamW update each."""
-        return self.train_distill(examples)[0]
-
-    def train_distill(
+    # -- the Student protocol ------------------------------------------------------------------
+    def encode(
         self,
-        examples: Sequence[Example] | Encoded,
+        examples: Sequence[Example],
         *,
-        teacher: torch.nn.Module | None = None,
-        kd_weight: np.ndarray | torch.Tensor | None = None,
-        temperature: float | np.ndarray | torch.Tensor = 1.0,
-    ) -> tuple[TrainStats, np.ndarray]:
-        """The training loop (``train`` is this without a teacher), optionally distilling from ``teacher``,
-        also returning each example's training loss.
+        kd_weight: np.ndarray | float | None = None,
+        temperature: np.ndarray | float | None = None,
+    ) -> Encoded:
+        """``examples`` as model inputs; ``kd_weight``/``temperature`` (per row or one for all) make
+        ``train`` distil those rows from its ``teacher`` (see ``train``)."""
+        return Encoded.of(examples, kd_weight, temperature)
 
-        One epoch over ``examples`` in batches of ``batch_size`` shuffled by the seeded generator, one
+    def train(self, examples: Sequence[Example] | Encoded, *, teacher: torch.nn.Module | None = None) -> TrainStats:
+        """One epoch over ``examples`` in batches of ``batch_size`` shuffled by the seeded generator, one
         AdamW update each (warm-up, gradient clipping; a non-finite loss stops it as diverged).
 
         Row i's loss at an answer position is ``(1 - w_i) * CE(row's token) + w_i * T_i**2 *
-        KL(softmax(t / T_i) || softmax(s / T_i))`` with ``s``, ``t`` the student's and the teacher's
-        logits there (both teacher-forced on the row's own tokens), ``w_i = kd_weight[i]`` in [0, 1]
-        and ``T_i = temperature`` (a scalar or one per row). The batch loss is the mean over answer
-        positions; with ``kd_weight`` None (or all 0) it is plain cross-entropy training.
+        KL(softmax(t / T_i) || softmax(s / T_i))`` with ``s``, ``t`` the student's and the ``teacher``'s
+        logits there (both teacher-forced on the row's own tokens), ``w_i`` the row's ``kd_weight`` in
+        [0, 1] and ``T_i`` its ``temperature`` (see ``encode``). The batch loss is the mean over answer
+        positions; rows without a kd_weight (or with 0) are plain cross-entropy training.
 
-        Returns the TrainStats and, per row in the order given, the mean answer-token cross-entropy
-        of the forward pass that trained on it (NaN for rows not reached because the loss diverged).
+        ``TrainStats.row_loss`` holds, per row in the order given, the mean answer-token cross-entropy of
+        the forward pass that trained on it (NaN for rows not reached because the loss diverged).
         """
         data = examples if isinstance(examples, Encoded) else Encoded.of(examples)
         n = len(data)
         row_loss = np.full(n, np.nan)
         if n == 0:
-            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0), row_loss
-        weight = None if kd_weight is None else torch.as_tensor(np.asarray(kd_weight, dtype=np.float32)).reshape(n)
+            return TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0, row_loss=row_loss)
+        weight = data.kd_weight
         if weight is not None and not bool((weight > 0).any()):
             weight = None
         if weight is not None and teacher is None:
             raise ValueError("kd_weight > 0 needs a teacher model")
-        temp = torch.as_tensor(np.broadcast_to(np.asarray(temperature, dtype=np.float32), (n,)).copy())
+        temp = data.temperature if data.temperature is not None else torch.ones(n)
         self.model.train()
         order = torch.randperm(n, generator=self.generator)
         losses, updates, tokens = [], 0, 0
@@ -258,10 +321,14 @@ class CausalLMStudent:
                 token_loss = (1.0 - w[:, None]) * ce + w[:, None] * kl
             loss = (token_loss * m).sum() / m.sum()
             if not torch.isfinite(loss):
-                stats = TrainStats(
-                    loss=float("nan"), updates=updates, examples=n, tokens=int(data.mask.sum()), diverged=True
+                return TrainStats(
+                    loss=float("nan"),
+                    updates=updates,
+                    examples=n,
+                    tokens=int(data.mask.sum()),
+                    diverged=True,
+                    row_loss=row_loss,
                 )
-                return stats, row_loss
             row_loss[idx.numpy()] = ((ce * m).sum(1) / m.sum(1).clamp_min(1.0)).detach().cpu().numpy()
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -273,11 +340,12 @@ class CausalLMStudent:
             self.updates += 1
             updates += 1
             losses.append(loss.item())
-        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens), row_loss
+        return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens, row_loss=row_loss)
 
     @torch.inference_mode()
-    def correct(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-        """Per example: (greedy answer is exactly right, mean answer-token loss)."""
+    def evaluate(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        """Per example: (greedy answer is exactly right, mean answer-token loss), by one teacher-forced
+        forward (equal to greedy decoding: see the module docstring)."""
         data = data if isinstance(data, Encoded) else Encoded.of(data)
         self.model.eval()
         right, losses = [], []
@@ -290,6 +358,47 @@ class CausalLMStudent:
             right.append(hit.all(1).cpu())
             losses.append(answer_loss(logits.float(), ids, mask).cpu())
         return torch.cat(right).numpy(), torch.cat(losses).numpy()
+
+    def generate(self, prompts: Sequence[str], max_new: int = MAX_NEW) -> list[str]:
+        """The greedy-decoded answer to each prompt (at most ``max_new`` tokens, EOS included)."""
+        return greedy_decode(self.model, self.device, prompts, max_new)
+
+    @torch.inference_mode()
+    def answer_kl(self, data: Encoded, target: torch.Tensor) -> np.ndarray:
+        """Per row: mean over answer positions of KL(target || student), ``target`` the (n, T - 1, V)
+        next-token log-probabilities of a teacher on the same rows (``TeacherModel.log_probs``)."""
+        self.model.eval()
+        logits = self.model(input_ids=data.ids.to(self.device)).logits[:, :-1].float()
+        q_log = F.log_softmax(logits, -1).cpu()
+        kl = (target.exp() * (target - q_log)).sum(-1)
+        m = data.mask[:, 1:]
+        return ((kl * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy()
+
+    def get_state(self) -> dict[str, Any]:
+        """A deep copy of everything training changes: weights, AdamW state, update count (it drives the
+        warm-up) and the shuffling generator. ``set_state`` puts it back bit-identically."""
+        return {
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "updates": self.updates,
+            "generator": self.generator.get_state(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a ``get_state`` copy (which stays reusable: nothing aliases it)."""
+        self.model.load_state_dict(state["model"])  # copies into the existing parameters
+        # Optimizer.load_state_dict keeps the given tensors when dtype and device match: copy them, or the
+        # next in-place AdamW update would corrupt the saved state.
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.updates = int(state["updates"])
+        self.generator.set_state(state["generator"])
+
+    def batched(self, num_students: int, *, group: int | None = None) -> Any:
+        """``num_students`` copies of this student's base trained in one set of kernels
+        (``teachgym.students.batched.BatchedStudent``; its ``slot(i)`` is student i as a Student)."""
+        from teachgym.students.batched import BatchedStudent
+
+        return BatchedStudent.from_student(self, num_students, group=group)
 
     def save(self, path: str | Path, optimizer: bool = True) -> None:
         """Weights (and AdamW moments, so that training resumes without a fresh-optimizer shock)."""

@@ -9,16 +9,14 @@ skills and wrong for others.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 
-from teachgym.students.causal_lm import Encoded, StudentConfig, build_model, load_weights
+from teachgym.students.causal_lm import MAX_NEW, Encoded, build_model, checkpoint_config, greedy_decode, load_weights
 from teachgym.types import Example
 
 
@@ -55,16 +53,10 @@ class MislabelledTask:
         return [Example(e.skill, e.level, e.prompt, rule(e.answer), e.source) for e in examples]
 
 
-def checkpoint_config(path: str | Path) -> StudentConfig:
-    with safe_open(str(path), framework="pt") as f:
-        return StudentConfig(**json.loads(f.metadata()["config"]))
-
-
 class TeacherModel:
     """A frozen Llama teacher loaded from a safetensors checkpoint (weights only are read).
 
-    ``model`` and ``device`` are public so that the open-ended interface's ``greedy_answers`` and the
-    student's ``train_distill`` can use it directly.
+    ``model`` is what ``CausalLMStudent.train(batch, teacher=...)`` distils from.
     """
 
     def __init__(self, path: str | Path, device: str | torch.device = "cpu"):
@@ -80,9 +72,7 @@ class TeacherModel:
 
     def greedy(self, prompts: Sequence[str]) -> list[str]:
         """The teacher's greedy answer to each prompt (at most 11 tokens, EOS included)."""
-        from teachgym.interfaces.open_ended import greedy_answers
-
-        return greedy_answers(self, prompts)
+        return greedy_decode(self.model, self.device, prompts, MAX_NEW)
 
     @torch.inference_mode()
     def log_probs(self, data: Encoded, batch_size: int = 1024) -> torch.Tensor:
@@ -100,13 +90,3 @@ class TeacherModel:
         logits = self.model(input_ids=data.ids.to(self.device)).logits
         hit = (logits[:, :-1].argmax(-1).cpu() == data.ids[:, 1:]) | (data.mask[:, 1:] == 0)
         return hit.all(1).numpy()
-
-
-@torch.inference_mode()
-def answer_kl(model: torch.nn.Module, data: Encoded, target: torch.Tensor, device: torch.device) -> np.ndarray:
-    """Per row: mean over answer positions of KL(target || model), ``target`` from ``TeacherModel.log_probs``."""
-    logits = model(input_ids=data.ids.to(device)).logits[:, :-1].float()
-    q_log = F.log_softmax(logits, -1).cpu()
-    kl = (target.exp() * (target - q_log)).sum(-1)
-    m = data.mask[:, 1:]
-    return ((kl * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy()

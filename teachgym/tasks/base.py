@@ -18,6 +18,7 @@ class SkillSubset:
         if unknown or not names or len(set(names)) != len(names):
             raise ValueError(f"skills must be a non-empty list of distinct names from {known}, got {list(names)}")
         self.base, self.name, self.num_levels = task, task.name, task.num_levels
+        self.exact_match = getattr(task, "exact_match", True)
         self.skills: tuple[Skill, ...] = tuple(s for s in task.skills if s.name in names)
         self._index = {s.name: i for i, s in enumerate(self.skills)}
 
@@ -32,6 +33,9 @@ class SkillSubset:
 
     def verify(self, example: Example) -> bool:
         return self.base.verify(example)
+
+    def score(self, example: Example, output: str) -> bool:
+        return self.base.score(example, output)
 
     def recognise(self, prompt: str) -> tuple[str, int] | None:
         found = self.base.recognise(prompt)

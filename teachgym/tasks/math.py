@@ -419,6 +419,7 @@ class MathTask:
 
     name = "math"
     num_levels = NUM_LEVELS
+    exact_match = True  # an answer is right iff it is the gold string
     skills: tuple[Skill, ...] = tuple(form.skill for form in _FORMS)
 
     def __init__(self) -> None:
@@ -457,6 +458,9 @@ class MathTask:
 
     def verify(self, example: Example) -> bool:
         return self.solve(example.skill, example.prompt) == example.answer  # None never equals a str
+
+    def score(self, example: Example, output: str) -> bool:
+        return output == example.answer
 
     def recognise(self, prompt: str) -> tuple[str, int] | None:
         """(skill, level) of a free-text prompt, or None if no skill's parser accepts it."""

@@ -1,0 +1,44 @@
+"""Which environments and agents exist, named by entry-point strings: the one place the engine names them.
+
+The engine (``teachgym/``) never imports ``teachgym.envs`` or ``teachgym.agents``: Gymnasium imports an
+env's module when the env is first made, and the leaderboard and CLI look agents up in ``AGENTS_MODULE``
+when they build one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import gymnasium as gym
+
+ENV_IDS: dict[str, str] = {
+    "TeachGym/Math-v0": "teachgym.envs.math:MathEnv",
+    "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumEnv",
+    "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeEnv",
+    "TeachGym/MathOpenEnded-v0": "teachgym.envs.open_ended:MathOpenEndedEnv",
+    "TeachGym/MathDataMix-v0": "teachgym.envs.data_mix:MathDataMixEnv",
+    "TeachGym/MathDistill-v0": "teachgym.envs.distill:MathDistillEnv",
+}
+# Batched vector envs (``teachgym.vector.TeachVectorEnv``); ``gym.make_vec`` uses them by default.
+# MathOpenEnded-v0 (error lines decoded per student), MathDataMix-v0 (per-example training loss) and
+# MathDistill-v0 (a teacher model's soft targets) need more than the batched student gives.
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "TeachGym/Math-v0": "teachgym.envs.math:MathVectorEnv",
+    "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumVectorEnv",
+    "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeVectorEnv",
+}
+# The module whose ``make_agent(name, **kwargs)``, ``AGENTS`` and ``run_episode`` build and run teachers.
+AGENTS_MODULE = "teachgym.agents"
+
+
+def register_envs() -> None:
+    """Register every TeachGym id (idempotent)."""
+    for env_id, entry_point in ENV_IDS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
+
+
+def agents_module(name: str = AGENTS_MODULE) -> ModuleType:
+    """The agents module (imported on first use)."""
+    return importlib.import_module(name)
