@@ -5,10 +5,12 @@
 >>> env = gym.make("TeachGym/Math-v0")
 """
 
+from teachgym import forking
 from teachgym.registration import ENV_IDS, register_envs
 
 __version__ = "0.1.0"
 
+forking.install()  # torch works in forked children (AsyncVectorEnv's default start method on Linux)
 register_envs()
 
 __all__ = ["ENV_IDS", "__version__", "register_envs"]
