@@ -41,7 +41,6 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
-from scipy import stats
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.monitor import Monitor
@@ -52,6 +51,7 @@ from stable_baselines3.sac.policies import SACPolicy
 import teachgym
 from teachgym.agents.base import Teacher, run_episode
 from teachgym.agents.heuristics import UniformTeacher
+from teachgym.leaderboard.stats import bootstrap_mean_ci
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}
 
@@ -184,14 +184,6 @@ def baseline_teacher(env: gym.Env) -> tuple[str, Teacher]:
     return "random-action", RandomActionTeacher()
 
 
-def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Mean and the half-width of its Student-t confidence interval (nan for fewer than 2 values)."""
-    x = np.asarray(values, dtype=np.float64)
-    if len(x) < 2:
-        return float(x.mean()), float("nan")
-    return float(x.mean()), float(stats.t.ppf((1 + confidence) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-
-
 def evaluate(teacher: Teacher, env: gym.Env, seeds: Sequence[int]) -> np.ndarray:
     """Each seed's episode gain (final minus initial mean test accuracy)."""
     return np.array([run_episode(env, teacher, int(seed)).gain for seed in seeds])
@@ -317,15 +309,15 @@ def train(args: Args) -> tuple[BaseAlgorithm, str]:
         n = len(args.eval_seeds)
         print(
             f"held-out evaluation, {n} episode seeds {list(args.eval_seeds)} (mean gain in test accuracy, "
-            f"± 95% CI half-width):"
+            "[95% bootstrap CI]):"
         )
         for name, values in (
             (args.algo, gains),
             (base_name, base_gains),
             (f"{args.algo} - {base_name} (paired)", gains - base_gains),
         ):
-            mean, half = mean_ci(values)
-            print(f"  {name:<28} {mean:+.4f} ± {half:.4f}")
+            mean, lo, hi = bootstrap_mean_ci(values)
+            print(f"  {name:<28} {mean:+.4f} [{lo:+.4f}, {hi:+.4f}]")
         model.logger.record("eval/gain_mean", float(gains.mean()))
         model.logger.record(f"eval/{base_name}_gain_mean", float(base_gains.mean()))
         model.logger.record("eval/gain_minus_baseline", float((gains - base_gains).mean()))

@@ -3,9 +3,13 @@ after a kill, atomic writes, failures, process-pool and Ray determinism, and ben
 
 from __future__ import annotations
 
+import ast
 import csv
+import importlib
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -18,6 +22,9 @@ from teachgym import leaderboard as lb
 from teachgym.cli import main as cli_main
 from teachgym.leaderboard import RunSpec, Suite
 from tests.conftest import small_kwargs
+
+lb_sweep = importlib.import_module("teachgym.leaderboard.sweep")  # the module (lb.sweep is the function)
+PACKAGE = Path(lb.__file__).parent
 
 MATH = "TeachGym/Math-v0"
 SMALL = small_kwargs(MATH)
@@ -78,7 +85,7 @@ def synthetic(gains: dict[str, list[float]], env: str = MATH) -> list[dict]:
 
 
 class CountingExecute:
-    """Stands in for ``lb.execute``: records the keys it ran, returns valid (fake) results."""
+    """Stands in for the sweep's ``execute``: records the keys it ran, returns valid (fake) results."""
 
     def __init__(self, fail: set[str] = frozenset()):
         self.calls: list[str] = []
@@ -242,6 +249,85 @@ def test_per_env_gains_and_their_table():
     assert "| good | +4.00 (+2.00 [" in md and "| +8.50 (-1.50 [" in md and "| uniform | +2.00 | +10.00 |" in md
 
 
+# -- the engine's imports and its agents module ------------------------------------------------------------
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports statically, anywhere in it (top level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against the package
+                base = ".".join(["teachgym", "leaderboard", *([base] if base else [])])
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_stats_imports_only_numpy_scipy_and_the_standard_library():
+    imported = imported_modules(PACKAGE / "stats.py")
+    assert "numpy" in imported and "scipy" in imported
+    roots = {name.split(".")[0] for name in imported}
+    assert roots <= {"numpy", "scipy", "__future__"} | set(sys.stdlib_module_names), roots
+
+
+def test_no_leaderboard_module_imports_agents_or_envs():
+    modules = sorted(PACKAGE.glob("*.py"))
+    assert {p.stem for p in modules} >= {"__init__", "suite", "run", "sweep", "stats", "report", "cli"}
+    for path in modules:
+        bad = {m for m in imported_modules(path) if m.startswith(("teachgym.agents", "teachgym.envs"))}
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+        assert not {m for m in imported_modules(path) if m.split(".")[0] in ("agents", "envs")}
+    assert lb.DEFAULT_AGENTS == "teachgym.agents"
+
+
+@pytest.fixture
+def fake_agents(tmp_path, monkeypatch) -> str:
+    """A module of agents other than teachgym.agents: one agent, ``even`` (the uniform teacher)."""
+    (tmp_path / "fake_agents_mod.py").write_text(
+        "from teachgym.agents import UniformTeacher, run_episode  # noqa: F401\n"
+        "AGENTS = {'even': UniformTeacher}\n"
+        "def make_agent(name, **kwargs):\n"
+        "    return AGENTS[name](**kwargs)\n"
+    )
+    (tmp_path / "not_agents_mod.py").write_text("AGENTS = {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "fake_agents_mod"
+
+
+def test_agents_come_from_the_suite_s_agents_module(fake_agents, tmp_path):
+    suite = tiny_suite(agents={"even": {}}, seeds=[0])
+    with pytest.raises(ValueError, match=r"unknown agent\(s\) \['even'\]"):
+        suite.validate()
+    suite.validate(agents_module=fake_agents)  # the function's argument overrides the suite's module
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({**tiny_suite().to_dict(), "agents": {"even": {}}, "agents_module": fake_agents}))
+    suite = Suite.load(path)
+    suite.validate()
+    assert suite.agents_module == fake_agents and suite.to_dict()["agents_module"] == fake_agents
+    assert "agents_module" not in tiny_suite().to_dict()  # the default leaves summary.json as it was
+    spec = suite.runs()[0]
+    result = lb.execute(spec)
+    assert result["spec"] == spec.to_dict() and result["spec"]["agents_module"] == fake_agents
+    assert "agents_module" not in RunSpec(MATH, "uniform", 0).to_dict()  # default run files are unchanged
+    uniform = lb.execute(RunSpec(MATH, "uniform", 0, dict(SMALL)))
+    assert result["test_curve"] == uniform["test_curve"]  # the same teacher, found in another module
+    with pytest.raises(ValueError, match="lacks"):
+        lb.execute(spec, agents_module="not_agents_mod")
+
+
+def test_a_sweep_records_and_resumes_on_its_agents_module(tmp_path, monkeypatch):
+    specs = tiny_suite().runs()[:2]
+    fake = CountingExecute()
+    monkeypatch.setattr(lb_sweep, "execute", fake)
+    results = lb.sweep(specs, tmp_path, agents_module="some.agents")
+    assert all(r["spec"]["agents_module"] == "some.agents" for r in results) and len(fake.calls) == 2
+    lb.sweep(specs, tmp_path, agents_module="some.agents")
+    assert len(fake.calls) == 2  # done: not redone
+    lb.sweep(specs, tmp_path)  # another agents module (the default): another spec, redone
+    assert len(fake.calls) == 4
+
+
 # -- a real sweep -----------------------------------------------------------------------------------------
 def test_tiny_sweep_records_every_field(swept):
     out, results = swept
@@ -292,17 +378,22 @@ def test_execute_takes_an_env_kwargs_override():
     assert result["steps"] == 1
 
 
-def test_cli_leaderboard_resumes_a_finished_sweep(swept, tmp_path, monkeypatch):
+def test_cli_leaderboard_resumes_a_finished_sweep(swept, tmp_path, monkeypatch, capsys):
     out, _ = swept
     work = tmp_path / "lb"
     shutil.copytree(out / "runs", work / "runs")
     suite = tmp_path / "tiny.json"
     suite.write_text(json.dumps({"envs": {MATH: SMALL}, "agents": AGENTS, "seeds": SEEDS}))
     fake = CountingExecute()
-    monkeypatch.setattr(lb, "execute", fake)
+    monkeypatch.setattr(lb_sweep, "execute", fake)
+    monkeypatch.setenv("COLUMNS", "80")
     cli_main(["leaderboard", "--suite", str(suite), "--out", str(work), "--workers", "1", "--backend", "serial"])
     assert fake.calls == []
     assert (work / "leaderboard.md").is_file() and (work / "runs.csv").is_file()
+    out = capsys.readouterr().out
+    assert "…" not in out and str(work / "leaderboard.md") in out.replace("\n", "")
+    table = out[out.index("agent  ") :].splitlines()
+    assert table[1].startswith("weakest  ") or table[1].startswith("uniform  ")
 
 
 # -- resume, atomicity, failures -------------------------------------------------------------------------
@@ -315,7 +406,7 @@ def test_resume_redoes_only_missing_and_corrupt_runs(swept, tmp_path, monkeypatc
     path = tmp_path / "runs" / f"{cut.key}.json"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a kill mid-write without atomicity
     fake = CountingExecute()
-    monkeypatch.setattr(lb, "execute", fake)
+    monkeypatch.setattr(lb_sweep, "execute", fake)
     again = lb.sweep(specs, tmp_path, workers=1)
     assert sorted(fake.calls) == sorted([gone.key, cut.key])
     for spec, old, new in zip(specs, results, again, strict=True):
@@ -342,20 +433,20 @@ def test_damaged_or_stale_run_files_are_redone(tmp_path, monkeypatch, damage):
     }[damage]
     path.write_bytes(text)
     fake = CountingExecute()
-    monkeypatch.setattr(lb, "execute", fake)
+    monkeypatch.setattr(lb_sweep, "execute", fake)
     assert lb.sweep([spec], tmp_path) == [fake_run(spec)]
     assert fake.calls == [spec.key]
 
 
 def test_a_crash_mid_write_leaves_no_partial_file(tmp_path, monkeypatch):
     specs = tiny_suite().runs()[:2]
-    monkeypatch.setattr(lb, "execute", CountingExecute())
+    monkeypatch.setattr(lb_sweep, "execute", CountingExecute())
 
     def crash(src, dst):
         raise OSError("disk gone")
 
     with monkeypatch.context() as m:
-        m.setattr(lb.os, "replace", crash)
+        m.setattr(os, "replace", crash)
         with pytest.raises(OSError, match="disk gone"):
             lb.sweep(specs, tmp_path)
         target = tmp_path / "runs" / f"{specs[0].key}.json"
@@ -384,19 +475,19 @@ def test_written_files_are_readable_by_others(tmp_path):
 def test_failed_runs_are_reported_after_the_others_are_saved(tmp_path, monkeypatch):
     specs = tiny_suite().runs()
     fake = CountingExecute(fail={specs[1].key})
-    monkeypatch.setattr(lb, "execute", fake)
+    monkeypatch.setattr(lb_sweep, "execute", fake)
     with pytest.raises(lb.SweepError) as err:
         lb.sweep(specs, tmp_path)
     assert list(err.value.failures) == [specs[1].key] and len(fake.calls) == len(specs)
     fake = CountingExecute()
-    monkeypatch.setattr(lb, "execute", fake)
+    monkeypatch.setattr(lb_sweep, "execute", fake)
     assert len(lb.sweep(specs, tmp_path)) == len(specs) and fake.calls == [specs[1].key]
 
 
 def test_two_sweeps_cannot_share_a_folder(tmp_path, monkeypatch):
     pytest.importorskip("fcntl")
-    monkeypatch.setattr(lb, "execute", CountingExecute())
-    with lb._exclusive(tmp_path), pytest.raises(RuntimeError, match="another sweep"):
+    monkeypatch.setattr(lb_sweep, "execute", CountingExecute())
+    with lb_sweep._exclusive(tmp_path), pytest.raises(RuntimeError, match="another sweep"):
         lb.sweep(tiny_suite().runs(), tmp_path)
     with pytest.raises(ValueError, match="duplicate"):
         lb.sweep(tiny_suite().runs() * 2, tmp_path)

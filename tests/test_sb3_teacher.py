@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 from teachgym.agents import AGENTS, make_agent, run_episode
-from teachgym.agents.sb3 import Args, SB3Teacher, mean_ci, parse_args, saved_algo, train
+from teachgym.agents.sb3 import Args, SB3Teacher, parse_args, saved_algo, train
+from teachgym.leaderboard.stats import bootstrap_mean_ci, paired_difference_ci
 from tests.conftest import small_kwargs
 
 MATH = "TeachGym/Math-v0"
@@ -46,6 +48,9 @@ def test_ppo_trains_saves_logs_and_runs_as_a_teacher(tmp_path, math_env, capsys)
     assert list((tmp_path / "tb").rglob("events.out.tfevents.*")), "no TensorBoard event file"
     out = capsys.readouterr().out
     assert "held-out evaluation" in out and "uniform" in out and "ppo - uniform (paired)" in out
+    # one eval seed: the mean and its (degenerate) bootstrap interval, [mean, mean]
+    paired = re.search(r"ppo - uniform \(paired\) +([+-]\d\.\d{4}) \[([+-]\d\.\d{4}), ([+-]\d\.\d{4})\]", out)
+    assert paired and paired[1] == paired[2] == paired[3]
 
     assert saved_algo(path) == "ppo"
     with zipfile.ZipFile(path) as z:  # the file travels: no path of this machine inside
@@ -148,7 +153,19 @@ def test_command_line():
     assert "--total-timesteps" in out and "held-out episode seeds" in out
 
 
-def test_mean_ci():
-    mean, half = mean_ci([1.0, 2.0, 3.0])
-    assert mean == 2.0 and half == pytest.approx(2.4841, abs=1e-3)  # t(0.975, 2) * 1 / sqrt(3)
-    assert np.isnan(mean_ci([1.0])[1])
+def test_evaluation_ci_is_the_leaderboard_bootstrap():
+    # [1, 2, 3]: 27 equally likely resamples; the extreme means 1 and 3 each have probability 1/27 > 2.5%,
+    # so the 95% percentile interval is exactly [1, 3]
+    assert bootstrap_mean_ci([1.0, 2.0, 3.0]) == (2.0, 1.0, 3.0)
+    # [0, 1]: means 0, 0.5, 1 with probability 1/4, 1/2, 1/4 -> [0, 1]
+    assert bootstrap_mean_ci([0.0, 1.0]) == (0.5, 0.0, 1.0)
+    rng = np.random.default_rng(3)
+    values = rng.normal(0.02, 0.01, 12)
+    mean, lo, hi = bootstrap_mean_ci(values)
+    assert mean == pytest.approx(values.mean()) and values.min() < lo < mean < hi < values.max()
+    assert bootstrap_mean_ci(values, seed=1) == bootstrap_mean_ci(values, seed=1)
+    # the paired line of the evaluation: the leaderboard's paired difference for one env
+    base = rng.normal(0.01, 0.01, 12)
+    assert bootstrap_mean_ci(values - base) == pytest.approx(paired_difference_ci(values, base))
+    assert bootstrap_mean_ci([0.25]) == (0.25, 0.25, 0.25)  # one value: degenerate, no spread measured
+    assert all(np.isnan(bootstrap_mean_ci([])))
