@@ -58,7 +58,18 @@ class MathFamilyEnv(TeachEnv):
         sources: dict[str, Any] | None = None,
     ):
         budget = validate_common(
-            horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
+            horizon,
+            examples_per_step,
+            budget,
+            eval_per_level,
+            lr,
+            batch_size,
+            warmup,
+            regime,
+            device,
+            precision=precision,
+            split_seed=split_seed,
+            checkpoint=checkpoint,
         )
         rehearsal = check_rehearsal(rehearsal)
         task = math_task(skills) if task is None else task

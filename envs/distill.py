@@ -12,6 +12,7 @@ import numpy as np
 from safetensors import safe_open
 
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
+from teachgym.envs.math import check_file
 from teachgym.interfaces.distill import DistillInterface
 from teachgym.students.distill import TeacherModel
 from teachgym.students.pretrain import MATH_TEACHER
@@ -172,9 +173,7 @@ class MathDistillEnv(MathFamilyEnv):
             )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
-        path = Path(MATH_TEACHER if teacher is None else teacher)
-        if not path.is_file():
-            raise ValueError(f"teacher must be None (the shipped teacher) or a safetensors file, got {teacher!r}")
+        path = check_file("teacher", teacher, "the shipped teacher") or MATH_TEACHER
         super().__init__(
             lambda task: DistillInterface(task, label_cost=label_cost, mastery=float(mastery)),
             **family_kwargs(locals()),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from teachgym.core import REGIMES, TeachEnv
 from teachgym.interfaces.skill_list import SkillListInterface
-from teachgym.students.causal_lm import CausalLMStudent, checkpoint_config
+from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.students.pretrain import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
@@ -22,9 +25,24 @@ def _positive_int(name: str, value: Any, allowed: str = "a positive integer") ->
 
 
 def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value != value:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
+
+
+def _one_of(name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_file(name: str, value: Any, what: str) -> Path | None:
+    """None (the shipped file) or the path of an existing file."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not Path(value).is_file():
+        raise ValueError(f"{name} must be None ({what}) or the path of a safetensors file, got {value!r}")
+    return Path(value)
 
 
 def check_rehearsal(value: Any) -> float:
@@ -36,7 +54,12 @@ def check_rehearsal(value: Any) -> float:
 
 def math_task(skills: Sequence[str] | None) -> Task:
     task = MathTask()
-    return task if skills is None else SkillSubset(task, list(skills))
+    if skills is None:
+        return task
+    if not isinstance(skills, list | tuple):
+        names = [s.name for s in task.skills]
+        raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
+    return SkillSubset(task, list(skills))
 
 
 def make_student(
@@ -49,20 +72,44 @@ def make_student(
     )
 
 
-def validate_common(horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device) -> int:
+MAX_EVAL_PER_LEVEL = 1000  # a task may allow fewer (its splits say how many prompts a cell has)
+
+
+def validate_common(
+    horizon,
+    examples_per_step,
+    budget,
+    eval_per_level,
+    lr,
+    batch_size,
+    warmup,
+    regime,
+    device,
+    *,
+    precision="fp32",
+    split_seed=0,
+    checkpoint=None,
+) -> int:
     """Check the kwargs every Math env shares; returns the budget (default horizon x examples_per_step)."""
     _positive_int("horizon", horizon)
     _positive_int("examples_per_step", examples_per_step)
     budget = horizon * examples_per_step if budget is None else _positive_int("budget", budget)
-    _positive_int("eval_per_level", eval_per_level, "a positive integer (at most a few hundred)")
+    _positive_int("eval_per_level", eval_per_level, f"a positive integer (at most {MAX_EVAL_PER_LEVEL})")
+    if eval_per_level > MAX_EVAL_PER_LEVEL:
+        raise ValueError(
+            f"eval_per_level must be a positive integer (at most {MAX_EVAL_PER_LEVEL}), got {eval_per_level}"
+        )
     _positive_float("lr", lr)
     _positive_int("batch_size", batch_size)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
-    if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if device not in ("cpu", "cuda", "auto") and not str(device).startswith("cuda:"):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    _one_of("regime", regime, REGIMES)
+    if not isinstance(device, str) or not (device in ("cpu", "cuda", "auto") or re.fullmatch(r"cuda:\d+", device)):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' (N a GPU index) or 'auto', got {device!r}")
+    _one_of("precision", precision, PRECISIONS)
+    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
+        raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")
+    check_file("checkpoint", checkpoint, "the shipped base student")
     return budget
 
 
@@ -154,7 +201,18 @@ class MathEnv(TeachEnv):
         render_mode: str | None = None,
     ):
         budget = validate_common(
-            horizon, examples_per_step, budget, eval_per_level, lr, batch_size, warmup, regime, device
+            horizon,
+            examples_per_step,
+            budget,
+            eval_per_level,
+            lr,
+            batch_size,
+            warmup,
+            regime,
+            device,
+            precision=precision,
+            split_seed=split_seed,
+            checkpoint=checkpoint,
         )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")

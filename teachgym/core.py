@@ -113,7 +113,12 @@ class TeachEnv(gym.Env):
         self.action_space = interface.action_space
         self.observation_space = interface.observation_space
         self.student: Student = student() if isinstance(student, type) or not hasattr(student, "train") else student
-        self.val, self.test = task.splits(eval_per_level, split_seed)
+        try:
+            self.val, self.test = task.splits(eval_per_level, split_seed)
+        except ValueError as err:
+            raise ValueError(
+                f"eval_per_level must fit the task's smallest (skill, level), got {eval_per_level}: {err}"
+            ) from None
         self._eval = self.student.encode(self.val + self.test)
         self._cells = np.array([[task.skill_index(e.skill), e.level] for e in self.val + self.test])
         self._base_report: Report | None = None

@@ -56,7 +56,7 @@ def test_step_before_reset():
         ({"horizon": -1}, "horizon must be a positive integer, got -1"),
         ({"horizon": 2.5}, "horizon must be a positive integer"),
         ({"examples_per_step": 0}, "examples_per_step must be a positive integer"),
-        ({"lr": float("nan")}, "lr must be a positive number"),
+        ({"lr": float("nan")}, "lr must be a positive finite number"),
         ({"regime": "sometimes"}, r"regime must be one of \('continual', 'accumulate'\)"),
         ({"mastery": 1.5}, r"mastery must be a number in \(0, 1\]"),
         ({"device": "tpu"}, "device must be"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -80,9 +81,22 @@ class Interface(Protocol):
         """A fresh observation (new arrays every call) that lies in ``observation_space``."""
 
 
+def short_repr(value: Any) -> str:
+    """A repr short enough for an error message, whatever the value (huge arrays, long strings)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = 60
+    try:
+        return short.repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        return f"<{type(value).__name__}>"
+
+
 def as_float_vector(action: Any, size: int, name: str = "action", low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Check a 1-D real action of ``size`` entries within [low, high]; raise a clear ValueError if not."""
-    arr = np.asarray(action)
+    try:
+        arr = np.asarray(action)
+    except (ValueError, TypeError):  # ragged nesting, or something numpy cannot hold
+        raise ValueError(f"{name} must be a flat array of {size} real numbers, got {short_repr(action)}") from None
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_
     ):

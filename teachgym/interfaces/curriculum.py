@@ -16,25 +16,14 @@ Observation (a Dict of 1-D float32 Boxes): the Math-v0 fields (``accuracy``, ``a
 
 from __future__ import annotations
 
-import reprlib
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.interfaces.base import EpisodeState
+from teachgym.interfaces.base import EpisodeState, short_repr
 from teachgym.interfaces.skill_list import base_observation, base_observation_space
 from teachgym.types import DataPlan, PlanItem, Task
-
-
-def short_repr(value: Any) -> str:
-    """A repr short enough for an error message, whatever the value (huge arrays, long strings)."""
-    short = reprlib.Repr()
-    short.maxstring = short.maxother = 60
-    try:
-        return short.repr(value)
-    except Exception:  # a broken __repr__ must not hide the real error
-        return f"<{type(value).__name__}>"
 
 
 def as_integers(action: Any, size: int) -> np.ndarray | None:
