@@ -28,10 +28,12 @@ def _kwargs(text: str | None, flag: str = "--kwargs", example: str = '{"horizon"
 def cmd_run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from teachgym.agents import make_agent
+    from teachgym.registration import agents_module
 
     env = gym.make(args.env, **_kwargs(args.kwargs))
-    teacher = make_agent(args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs", '{"weights": {"word": 1}}'))
+    teacher = agents_module().make_agent(
+        args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs", '{"weights": {"word": 1}}')
+    )
     obs, info = env.reset(seed=args.seed)
     teacher.reset(env, seed=args.seed)
     table = Table(title=f"{args.agent} on {args.env}, seed {args.seed}")
