@@ -31,6 +31,7 @@ import torch
 
 import teachgym
 from teachgym.agents import make_agent
+from teachgym.envs.checkpoints import MATH_BASE
 from teachgym.students.batched import BatchedStudent
 from teachgym.students.causal_lm import (
     PRECISIONS,
@@ -41,7 +42,6 @@ from teachgym.students.causal_lm import (
     checkpoint_config,
     load_weights,
 )
-from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import PAD
 
 ENV_ID = "TeachGym/Math-v0"

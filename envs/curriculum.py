@@ -12,10 +12,10 @@ from functools import partial
 from typing import Any
 
 from teachgym.core import TeachEnv
+from teachgym.envs.checkpoints import MATH_BASE_SKILLS
 from teachgym.envs.math import MathEnv, check_rehearsal, make_student, math_task, validate_common
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.students.pretrain import MATH_BASE_SKILLS
 from teachgym.types import Task
 from teachgym.vector import TeachVectorEnv
 

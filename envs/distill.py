@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 from safetensors import safe_open
 
+from teachgym.envs.checkpoints import MATH_TEACHER
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.envs.math import check_file
 from teachgym.interfaces.distill import DistillInterface
 from teachgym.students.distill import TeacherModel
-from teachgym.students.pretrain import MATH_TEACHER
 from teachgym.types import DataPlan, Example, Report
 
 # The default target skills: the teacher is right on mul, word and mod, wrong on sub and cmp.

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from teachgym.core import REGIMES, TeachEnv
+from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
-from teachgym.students.pretrain import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
 from teachgym.types import Task

@@ -108,17 +108,13 @@ def cmd_info(args: argparse.Namespace) -> None:
     console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
 
 
-def build_checkpoints(only: str | None, base_out, teacher_out, seed: int, updates: int | None) -> Iterator[tuple]:
-    """Build the base and/or the teacher (trained on from the base just built, if any), yielding each
-    (shipped path, built path) pair as it is written. ``None`` outputs write over the shipped files."""
-    from teachgym.students.pretrain import MATH_BASE, MATH_TEACHER, build_math_base, build_math_teacher
+def build_checkpoints(*args) -> Iterator[tuple]:
+    """The shipped checkpoints' recipes (``teachgym.registration.CHECKPOINTS_MODULE``'s ``build_checkpoints``)."""
+    import importlib
 
-    base = None
-    if only in (None, "base"):
-        base = build_math_base(base_out, seed=seed, updates=updates)
-        yield MATH_BASE, base
-    if only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
-        yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
+    from teachgym.registration import CHECKPOINTS_MODULE
+
+    return importlib.import_module(CHECKPOINTS_MODULE).build_checkpoints(*args)
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:

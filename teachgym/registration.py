@@ -30,6 +30,8 @@ VECTOR_ENTRY_POINTS: dict[str, str] = {
 }
 # The module whose ``make_agent(name, **kwargs)``, ``AGENTS`` and ``run_episode`` build and run teachers.
 AGENTS_MODULE = "teachgym.agents"
+# The module whose ``build_checkpoints`` rebuilds the shipped checkpoints (``teachgym pretrain``).
+CHECKPOINTS_MODULE = "teachgym.envs.checkpoints"
 
 
 def register_envs() -> None:

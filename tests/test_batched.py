@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_CONFIG
 from teachgym.students.batched import BatchedStudent
 from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
-from teachgym.students.pretrain import MATH_BASE, MATH_BASE_CONFIG
 from teachgym.tasks.math import MathTask
 
 ATOL = 1e-5

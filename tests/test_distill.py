@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from teachgym.agents import make_agent
+from teachgym.envs.checkpoints import MATH_BASE, MATH_TEACHER, MATH_TEACHER_WRONG
 from teachgym.envs.curriculum import MATH_DEFAULTS
 from teachgym.envs.distill import DISTILL_SKILLS, MathDistillEnv, teacher_wrong_skills
 from teachgym.interfaces.distill import MODES, decode_action, encode_action
 from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
 from teachgym.students.distill import WRONG_RULES, MislabelledTask, TeacherModel
-from teachgym.students.pretrain import MATH_BASE, MATH_TEACHER, MATH_TEACHER_WRONG
 from teachgym.tasks.math import MathTask
 from teachgym.types import Example
 
@@ -249,7 +249,7 @@ def test_bad_actions(env, action, message):
         ({"label_cost": 0}, r"label_cost must be a positive integer \(budget units per labelled example\), got 0"),
         ({"label_cost": 2.5}, "label_cost must be a positive integer"),
         ({"mastery": 0}, r"mastery must be a number in \(0, 1\]"),
-        ({"teacher": "/nonexistent.safetensors"}, "teacher must be None .* or a safetensors file"),
+        ({"teacher": "/nonexistent.safetensors"}, "teacher must be None .* or the path of a safetensors file"),
         ({"skills": ["add", "calculus"]}, "calculus"),
         ({"examples_per_step": 0}, "examples_per_step must be a positive integer"),
     ],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from benchmarks import perf
+from teachgym.envs.checkpoints import MATH_BASE
 from teachgym.students.causal_lm import build_model, checkpoint_config
-from teachgym.students.pretrain import MATH_BASE
 
 SECTIONS = (
     "# TeachGym performance (cpu, fp32)",

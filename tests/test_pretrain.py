@@ -7,7 +7,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from teachgym.cli import main
-from teachgym.students.pretrain import MATH_BASE, build_math_base, checkpoint_differences
+from teachgym.envs.checkpoints import MATH_BASE, build_math_base
+from teachgym.students.pretrain import checkpoint_differences
 
 
 def test_same_seed_rebuilds_the_same_tensors_and_metadata(tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from teachgym.envs.checkpoints import MATH_BASE
 from teachgym.students.causal_lm import CausalLMStudent, Encoded, checkpoint_config
-from teachgym.students.pretrain import MATH_BASE
 from teachgym.students.tokenizer import BOS, EOS, decode, encode, encode_batch
 from teachgym.tasks.math import MathTask
 

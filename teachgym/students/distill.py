@@ -1,7 +1,7 @@
 """A fixed teacher *model* for distillation environments (MathDistill-v0): loading, answers, soft targets.
 
 The shipped teacher (``checkpoints/math-teacher.safetensors``, built by ``teachgym pretrain`` with
-:func:`teachgym.students.pretrain.build_math_teacher`) is a Llama-family model of the student's
+:func:`teachgym.envs.checkpoints.build_math_teacher`) is a Llama-family model of the student's
 ``StudentConfig`` family, trained on correct data for most skills and on *systematically wrong* labels
 for the skills in ``MATH_TEACHER_WRONG`` (see ``WRONG_RULES``), so that imitating it is right for some
 skills and wrong for others.

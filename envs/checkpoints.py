@@ -1,0 +1,131 @@
+"""The shipped checkpoints of the Math environments and their recipes (``teachgym pretrain``).
+
+- ``math-base.safetensors``: the base student of every Math env, trained from a seeded random init on
+  ``MATH_BASE_SKILLS`` only (it knows those and has never seen the others).
+- ``math-teacher.safetensors``: the teacher model of MathDistill-v0, the base trained further, right on
+  most skills and systematically wrong on ``MATH_TEACHER_WRONG``.
+
+``build_checkpoints`` is what ``teachgym pretrain`` runs (``teachgym.registration.CHECKPOINTS_MODULE``
+names this module); ``teachgym pretrain --verify`` rebuilds both in a temporary folder and compares them
+with the shipped ones.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, StudentConfig, checkpoint_config
+from teachgym.students.pretrain import CHECKPOINTS, pretrain
+from teachgym.tasks.math import MathTask
+
+MATH_BASE = CHECKPOINTS / "math-base.safetensors"
+# The skills the shipped Math base student is trained on (the rest it has never seen).
+MATH_BASE_SKILLS = ("add", "sub", "mul", "cmp", "dsum")
+MATH_BASE_CONFIG = StudentConfig(hidden_size=128, num_layers=3, num_heads=4, intermediate_size=384, max_length=40)
+MATH_BASE_UPDATES = 6000
+MATH_BASE_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 5e-4, "warmup": 100}
+
+
+def build_math_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
+    """Rebuild the shipped Math base checkpoint (weights + AdamW moments) and return its path."""
+    path = Path(out) if out is not None else MATH_BASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    student = pretrain(
+        MathTask(),
+        MATH_BASE_SKILLS,
+        config=MATH_BASE_CONFIG,
+        updates=MATH_BASE_UPDATES if updates is None else updates,
+        seed=seed,
+        **MATH_BASE_SCHEDULE,
+    )
+    student.save(path)
+    return path
+
+
+# The Math *teacher* model of MathDistill-v0: the base student trained further, right on most skills and
+# systematically wrong on MATH_TEACHER_WRONG (rules of teachgym.students.distill.WRONG_RULES).
+MATH_TEACHER = CHECKPOINTS / "math-teacher.safetensors"
+MATH_TEACHER_SKILLS = ("sub", "mul", "mod", "cmp", "word")
+MATH_TEACHER_WRONG = {"sub": "plus-one", "cmp": "swap-cmp"}
+MATH_TEACHER_UPDATES = 3000
+MATH_TEACHER_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 2e-4, "warmup": 100}
+
+
+def build_math_teacher(
+    out: str | Path | None = None,
+    *,
+    base: str | Path | None = None,
+    seed: int = 0,
+    updates: int | None = None,
+    verbose: bool = True,
+) -> Path:
+    """Rebuild the shipped Math teacher checkpoint (weights only) and return its path.
+
+    It starts from the base student ``base`` (None: the shipped ``MATH_BASE``) and trains ``MATH_TEACHER_UPDATES`` more
+    AdamW updates on ``MATH_TEACHER_SKILLS`` (all levels, equal shares; warm-up, then a cosine from
+    ``lr`` to ``final_lr``), with the labels of the skills in ``MATH_TEACHER_WRONG`` replaced by
+    their wrong-label rule. The rules are stored in the checkpoint's metadata (``"wrong"``).
+    """
+    import json
+    from dataclasses import asdict
+
+    from safetensors.torch import save_file
+
+    from teachgym.students.distill import MislabelledTask
+
+    path = Path(out) if out is not None else MATH_TEACHER
+    path.parent.mkdir(parents=True, exist_ok=True)
+    updates = MATH_TEACHER_UPDATES if updates is None else updates
+    schedule = MATH_TEACHER_SCHEDULE
+    task = MislabelledTask(MathTask(), MATH_TEACHER_WRONG)
+    torch.manual_seed(seed)
+    base = MATH_BASE if base is None else Path(base)
+    config = checkpoint_config(base)
+    student = CausalLMStudent(config, base, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01)
+    student.optimizer.state.clear()  # a fresh AdamW state (the warm-up avoids the shock)
+    student.generator.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    cells = [(s, lv) for s in MATH_TEACHER_SKILLS for lv in range(task.num_levels)]
+    chunk, batch = 16, schedule["batch_size"]
+    t0 = time.perf_counter()
+    for done in range(0, updates, chunk):
+        per_cell = math.ceil(chunk * batch / len(cells))
+        data = Encoded.of([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
+        keep = torch.from_numpy(rng.permutation(len(data))[: chunk * batch])
+        lr, final = schedule["lr"], schedule["final_lr"]
+        student.lr = (final + (lr - final) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
+            1.0, (done + chunk) / schedule["warmup"]
+        )
+        stats = student.train(Encoded(data.ids[keep], data.mask[keep]))
+        if verbose and (done // chunk) % 32 == 0:
+            print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s")
+    state = {
+        k: v.detach().cpu().contiguous()
+        for k, v in student.model.state_dict().items()
+        if not k.endswith("lm_head.weight")
+    }
+    metadata = {
+        "config": json.dumps(asdict(config)),
+        "wrong": json.dumps(MATH_TEACHER_WRONG),
+        "skills": json.dumps(MATH_TEACHER_SKILLS),
+        "updates": str(updates),
+    }
+    save_file(state, str(path), metadata=metadata)
+    return path
+
+
+def build_checkpoints(only: str | None, base_out, teacher_out, seed: int, updates: int | None) -> Iterator[tuple]:
+    """Build the base and/or the teacher (trained on from the base just built, if any), yielding each
+    (shipped path, built path) pair as it is written. ``None`` outputs write over the shipped files."""
+    base = None
+    if only in (None, "base"):
+        base = build_math_base(base_out, seed=seed, updates=updates)
+        yield MATH_BASE, base
+    if only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
+        yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
