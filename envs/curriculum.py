@@ -1,22 +1,17 @@
 """TeachGym/MathCurriculum-v0: pick the one (skill, level) bucket a tiny transformer practises next.
 
-Also holds what the Math-family envs of this file set share (``MATH_DEFAULTS``, ``check_rehearsal``,
-``MathFamilyEnv``).
+Also holds what the Math-family envs share beyond ``teachgym.envs.math.MathFamilyEnv``: Math-v0's
+defaults (``MATH_DEFAULTS``) and the kwargs every family env passes through (``family_kwargs``).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 
-from teachgym.core import TeachEnv
-from teachgym.envs.checkpoints import MATH_BASE_SKILLS
-from teachgym.envs.math import MathEnv, check_rehearsal, make_student, math_task, validate_common
-from teachgym.interfaces.base import Interface
+from teachgym.envs.math import MathEnv, MathFamilyEnv
 from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.types import Task
 from teachgym.vector import TeachVectorEnv
 
 # Math-v0's keyword defaults, so that every Math-family env starts from the same configuration.
@@ -25,69 +20,6 @@ MATH_DEFAULTS: dict[str, Any] = {
     for name, p in inspect.signature(MathEnv.__init__).parameters.items()
     if p.default is not inspect.Parameter.empty
 }
-
-
-class MathFamilyEnv(TeachEnv):
-    """A TeachEnv on the Math task built from Math-v0's validated kwargs and a given interface.
-
-    (As in every TeachEnv, a step whose plan trains nothing, e.g. an invalid skill-tree action or an
-    open-ended action with every example rejected, leaves the student unchanged and reuses the last
-    evaluation: its reward is exactly 0.)
-    """
-
-    def __init__(
-        self,
-        make_interface: Callable[[Task], Interface],
-        *,
-        horizon: int,
-        examples_per_step: int,
-        budget: int | None,
-        eval_per_level: int,
-        lr: float,
-        batch_size: int,
-        warmup: int,
-        regime: str,
-        skills: Sequence[str] | None,
-        rehearsal: float,
-        checkpoint: str | None,
-        split_seed: int,
-        device: str,
-        precision: str = "fp32",
-        render_mode: str | None = None,
-        task: Task | None = None,
-        sources: dict[str, Any] | None = None,
-    ):
-        budget = validate_common(
-            horizon,
-            examples_per_step,
-            budget,
-            eval_per_level,
-            lr,
-            batch_size,
-            warmup,
-            regime,
-            device,
-            precision=precision,
-            split_seed=split_seed,
-            checkpoint=checkpoint,
-        )
-        rehearsal = check_rehearsal(rehearsal)
-        task = math_task(skills) if task is None else task
-        super().__init__(
-            task,
-            make_interface(task),
-            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision),
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            regime=regime,
-            split_seed=split_seed,
-            rehearsal=rehearsal,
-            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
-            sources=sources,
-            render_mode=render_mode,
-        )
 
 
 # The Math-v0 kwargs a MathFamilyEnv takes (keyword-only, in its signature), which every env of the family

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from teachgym.core import REGIMES, TeachEnv
 from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS
+from teachgym.interfaces.base import Interface
 from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.tasks.base import SkillSubset
@@ -113,7 +115,70 @@ def validate_common(
     return budget
 
 
-class MathEnv(TeachEnv):
+class MathFamilyEnv(TeachEnv):
+    """A TeachEnv on the Math task built from Math-v0's validated kwargs and a given interface.
+
+    (As in every TeachEnv, a step whose plan trains nothing, e.g. an invalid skill-tree action or an
+    open-ended action with every example rejected, leaves the student unchanged and reuses the last
+    evaluation: its reward is exactly 0.)
+    """
+
+    def __init__(
+        self,
+        make_interface: Callable[[Task], Interface],
+        *,
+        horizon: int,
+        examples_per_step: int,
+        budget: int | None,
+        eval_per_level: int,
+        lr: float,
+        batch_size: int,
+        warmup: int,
+        regime: str,
+        skills: Sequence[str] | None,
+        rehearsal: float,
+        checkpoint: str | None,
+        split_seed: int,
+        device: str,
+        precision: str = "fp32",
+        render_mode: str | None = None,
+        task: Task | None = None,
+        sources: dict[str, Any] | None = None,
+    ):
+        budget = validate_common(
+            horizon,
+            examples_per_step,
+            budget,
+            eval_per_level,
+            lr,
+            batch_size,
+            warmup,
+            regime,
+            device,
+            precision=precision,
+            split_seed=split_seed,
+            checkpoint=checkpoint,
+        )
+        rehearsal = check_rehearsal(rehearsal)
+        task = math_task(skills) if task is None else task
+        super().__init__(
+            task,
+            make_interface(task),
+            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision),
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            regime=regime,
+            split_seed=split_seed,
+            rehearsal=rehearsal,
+            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+            sources=sources,
+            render_mode=render_mode,
+        )
+
+
+class MathEnv(MathFamilyEnv):
     """
     ## Description
     A tiny Llama-family transformer (character tokenizer, shipped base checkpoint) that already
@@ -200,35 +265,24 @@ class MathEnv(TeachEnv):
         precision: str = "fp32",
         render_mode: str | None = None,
     ):
-        budget = validate_common(
-            horizon,
-            examples_per_step,
-            budget,
-            eval_per_level,
-            lr,
-            batch_size,
-            warmup,
-            regime,
-            device,
-            precision=precision,
-            split_seed=split_seed,
-            checkpoint=checkpoint,
-        )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
-        task = math_task(skills)
         super().__init__(
-            task,
-            SkillListInterface(task, mastery=float(mastery)),
-            lambda: make_student(checkpoint, lr, batch_size, warmup, device, precision),
+            partial(SkillListInterface, mastery=float(mastery)),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
             eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
             regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
             split_seed=split_seed,
-            rehearsal=check_rehearsal(rehearsal),
-            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+            device=device,
+            precision=precision,
             render_mode=render_mode,
         )
 

@@ -19,7 +19,6 @@ The name ``sweep`` here is the function; the module is ``sys.modules["teachgym.l
 
 from teachgym.leaderboard.cli import main, run_suite
 from teachgym.leaderboard.report import (
-    CSV_COLUMNS,
     OUTPUTS,
     Row,
     aggregate,
@@ -32,7 +31,7 @@ from teachgym.leaderboard.report import (
     terminal_table,
     write_outputs,
 )
-from teachgym.leaderboard.run import MASTERED, RUN_KEYS, SCHEMA, execute, load_run, write_atomic
+from teachgym.leaderboard.run import CSV_COLUMNS, MASTERED, RUN_KEYS, SCHEMA, execute, load_run, write_atomic
 from teachgym.leaderboard.stats import (
     Results,
     aggregate_iqm,

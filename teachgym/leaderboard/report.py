@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from teachgym.leaderboard.run import MASTERED, _padded, write_atomic
+from teachgym.leaderboard.run import CSV_COLUMNS, MASTERED, _padded, write_atomic
 from teachgym.leaderboard.stats import (
     Results,
     aggregate_iqm,
@@ -30,24 +30,6 @@ from teachgym.leaderboard.stats import (
     poi_ci,
 )
 from teachgym.leaderboard.suite import Suite
-
-# Scalar columns of runs.csv, in order (the JSON columns follow).
-CSV_COLUMNS = (
-    "env_id",
-    "agent",
-    "seed",
-    "version",
-    "gain",
-    "auc",
-    "auc_gain",
-    "initial",
-    "final",
-    "mastered",
-    "examples",
-    "steps",
-    "wall_time",
-    "diverged",
-)
 
 
 @dataclass

@@ -21,33 +21,34 @@ from teachgym.leaderboard.suite import RunSpec, _normalise, load_agents, resolve
 
 MASTERED = 0.9  # test accuracy at which a skill counts as mastered
 SCHEMA = 1  # version of the run-file format; files of another schema are redone
-# Every run file has these keys (a file without one of them is incomplete and is redone).
-RUN_KEYS = frozenset(
-    {
-        "schema",
-        "spec",
-        "env_id",
-        "agent",
-        "seed",
-        "env_spec",
-        "agent_config",
-        "version",
-        "gain",
-        "auc",
-        "auc_gain",
-        "initial",
-        "final",
-        "mastered",
-        "examples",
-        "steps",
-        "wall_time",
-        "diverged",
-        "test_curve",
-        "val_curve",
-        "examples_curve",
-        "skill_test_curves",
-    }
+# The scalar fields of a run, in the order of runs.csv's columns (the JSON columns follow there).
+CSV_COLUMNS = (
+    "env_id",
+    "agent",
+    "seed",
+    "version",
+    "gain",
+    "auc",
+    "auc_gain",
+    "initial",
+    "final",
+    "mastered",
+    "examples",
+    "steps",
+    "wall_time",
+    "diverged",
 )
+# Every run file has these keys (a file without one of them is incomplete and is redone).
+RUN_KEYS = frozenset(CSV_COLUMNS) | {
+    "schema",
+    "spec",
+    "env_spec",
+    "agent_config",
+    "test_curve",
+    "val_curve",
+    "examples_curve",
+    "skill_test_curves",
+}
 
 
 def _padded(curve: np.ndarray, steps: int) -> np.ndarray:
