@@ -162,8 +162,11 @@ class Student(Protocol):
     def reset(self, seed: int) -> None:
         """Restore the base weights and a fresh optimizer; seed its training randomness."""
 
-    def encode(self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None) -> Batch:
-        """Examples (text and payload) as model inputs, with per-row distillation targets (None: labels)."""
+    def encode(
+        self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None, weight: Any = None
+    ) -> Batch:
+        """Examples (text and payload) as model inputs, with per-row distillation targets (None: labels)
+        and loss weights (None: 1)."""
 
     def train(self, batch: Batch, *, teacher: Any = None) -> TrainStats:
         """One pass over ``batch`` (rows with a kd_weight learn from ``teacher``); per-row loss in the stats."""

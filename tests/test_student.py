@@ -74,6 +74,31 @@ def test_training_lowers_loss_and_reset_restores(student):
     np.testing.assert_allclose(again, before, rtol=1e-5)
 
 
+def test_row_weights(student):
+    """Weight 1 everywhere is plain training; rows of weight 0 have no influence on the update."""
+    task = MathTask()
+    word = task.generate("word", 0, 64, np.random.default_rng(0))
+    mod = task.generate("mod", 0, 64, np.random.default_rng(1))
+
+    def params_after(batch) -> list[torch.Tensor]:
+        student.reset(0)
+        student.train(batch)
+        return [p.detach().clone() for p in student.model.parameters()]
+
+    plain = params_after(student.encode(word + mod))
+    ones = params_after(student.encode(word + mod, weight=1.0))
+    for p, q in zip(plain, ones, strict=True):
+        assert torch.equal(p, q)
+    weights = np.r_[np.ones(64), np.zeros(64)]
+    muted = params_after(student.encode(word + mod, weight=weights))
+    other = params_after(student.encode(word + mod[::-1], weight=weights))  # other rows at weight 0
+    assert any(not torch.equal(p, q) for p, q in zip(plain, muted, strict=True))
+    for p, q in zip(muted, other, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="weight must be finite and non-negative"):
+        student.encode(word, weight=-1.0)
+
+
 def test_checkpoint_roundtrip_with_moments(tmp_path, student):
     student.reset(0)
     student.train(Encoded.of(MathTask().generate("add", 0, 64, np.random.default_rng(1))))

@@ -103,7 +103,9 @@ class MemoStudent:
     def reset(self, seed: int) -> None:
         self.votes, self.rng = {}, np.random.default_rng(seed)
 
-    def encode(self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None) -> Rows:
+    def encode(
+        self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None, weight: Any = None
+    ) -> Rows:
         return Rows(list(examples))
 
     def train(self, batch: Rows, *, teacher: Any = None) -> TrainStats:

@@ -628,9 +628,13 @@ class SlotStudent:
     def reset(self, seed: int) -> None:
         self.batched.reset(self.index, seed)
 
-    def encode(self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None) -> Encoded:
+    def encode(
+        self, examples: Sequence[Example], *, kd_weight: Any = None, temperature: Any = None, weight: Any = None
+    ) -> Encoded:
         if kd_weight is not None and np.any(np.asarray(kd_weight) > 0):
             raise ValueError("a batched student cannot distil (kd_weight > 0): use the single-student env")
+        if weight is not None and np.any(np.asarray(weight) != 1):
+            raise ValueError("a batched student trains every row with weight 1: use the single-student env")
         return Encoded.of(examples)
 
     def train(self, batch: Encoded, *, teacher: Any = None) -> TrainStats:

@@ -61,12 +61,16 @@ class StudentConfig:
 @dataclass
 class Encoded:
     """Examples turned into model inputs (the val/test splits are encoded once per env), with how each row
-    is trained: ``kd_weight`` and ``temperature`` per row (None: plain cross-entropy on the labels)."""
+    is trained: a loss ``weight``, and ``kd_weight`` and ``temperature`` for distillation (None: every row
+    plain cross-entropy on its labels with weight 1)."""
 
     ids: torch.Tensor  # (n, T) int64, right-padded
     mask: torch.Tensor  # (n, T) float32, 1 on answer tokens and EOS
     kd_weight: torch.Tensor | None = None  # (n,) float32 in [0, 1]: weight of the distillation term
     temperature: torch.Tensor | None = None  # (n,) float32 > 0: distillation temperature
+    weight: torch.Tensor | None = None  # (n,) float32 >= 0: the row's weight in the loss
+
+    TARGETS = (("kd_weight", 0.0), ("temperature", 1.0), ("weight", 1.0))  # per-row fields, their default
 
     def __len__(self) -> int:
         return self.ids.shape[0]
@@ -74,19 +78,23 @@ class Encoded:
     def take(self, rows: np.ndarray | torch.Tensor) -> Encoded:
         """The rows ``rows`` (with their targets)."""
         rows = torch.as_tensor(rows)
-        pick = lambda t: None if t is None else t[rows]  # noqa: E731
-        return Encoded(self.ids[rows], self.mask[rows], pick(self.kd_weight), pick(self.temperature))
+        picked = {name: getattr(self, name) for name, _ in self.TARGETS}
+        return Encoded(
+            self.ids[rows], self.mask[rows], **{k: None if v is None else v[rows] for k, v in picked.items()}
+        )
 
     @classmethod
     def cat(cls, parts: Sequence[Encoded]) -> Encoded:
         width = max(p.ids.shape[1] for p in parts)
         ids = torch.cat([F.pad(p.ids, (0, width - p.ids.shape[1]), value=PAD) for p in parts])
         mask = torch.cat([F.pad(p.mask, (0, width - p.mask.shape[1])) for p in parts])
-        if all(p.kd_weight is None for p in parts):
-            return cls(ids, mask)
-        kd = torch.cat([torch.zeros(len(p)) if p.kd_weight is None else p.kd_weight for p in parts])
-        temp = torch.cat([torch.ones(len(p)) if p.temperature is None else p.temperature for p in parts])
-        return cls(ids, mask, kd, temp)
+        targets = {}
+        for name, default in cls.TARGETS:
+            if any(getattr(p, name) is not None for p in parts):
+                targets[name] = torch.cat(
+                    [torch.full((len(p),), default) if getattr(p, name) is None else getattr(p, name) for p in parts]
+                )
+        return cls(ids, mask, **targets)
 
     @classmethod
     def of(
@@ -94,14 +102,20 @@ class Encoded:
         examples: Sequence[Example],
         kd_weight: np.ndarray | float | None = None,
         temperature: np.ndarray | float | None = None,
+        weight: np.ndarray | float | None = None,
     ) -> Encoded:
         ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
-        if kd_weight is None:
-            return cls(ids, mask)
         n = len(examples)
-        kd = torch.as_tensor(np.broadcast_to(np.asarray(kd_weight, dtype=np.float32), (n,)).copy())
-        t = 1.0 if temperature is None else temperature
-        return cls(ids, mask, kd, torch.as_tensor(np.broadcast_to(np.asarray(t, dtype=np.float32), (n,)).copy()))
+
+        def rows(value: np.ndarray | float | None, default: float | None) -> torch.Tensor | None:
+            value = default if value is None else value
+            return (
+                None if value is None else torch.as_tensor(np.broadcast_to(np.asarray(value, np.float32), (n,)).copy())
+            )
+
+        if kd_weight is None:
+            return cls(ids, mask, weight=rows(weight, None))
+        return cls(ids, mask, rows(kd_weight, None), rows(temperature, 1.0), rows(weight, None))
 
 
 def checkpoint_config(path: str | Path) -> StudentConfig:
@@ -267,10 +281,13 @@ class CausalLMStudent:
         *,
         kd_weight: np.ndarray | float | None = None,
         temperature: np.ndarray | float | None = None,
+        weight: np.ndarray | float | None = None,
     ) -> Encoded:
         """``examples`` as model inputs; ``kd_weight``/``temperature`` (per row or one for all) make
-        ``train`` distil those rows from its ``teacher`` (see ``train``)."""
-        return Encoded.of(examples, kd_weight, temperature)
+        ``train`` distil those rows from its ``teacher``, ``weight`` scales each row's loss (see ``train``)."""
+        if weight is not None and not np.all(np.isfinite(weight) & (np.asarray(weight) >= 0)):
+            raise ValueError(f"weight must be finite and non-negative, got {weight!r}")
+        return Encoded.of(examples, kd_weight, temperature, weight)
 
     def train(self, examples: Sequence[Example] | Encoded, *, teacher: torch.nn.Module | None = None) -> TrainStats:
         """One epoch over ``examples`` in batches of ``batch_size`` shuffled by the seeded generator, one
@@ -280,7 +297,9 @@ class CausalLMStudent:
         KL(softmax(t / T_i) || softmax(s / T_i))`` with ``s``, ``t`` the student's and the ``teacher``'s
         logits there (both teacher-forced on the row's own tokens), ``w_i`` the row's ``kd_weight`` in
         [0, 1] and ``T_i`` its ``temperature`` (see ``encode``). The batch loss is the mean over answer
-        positions; rows without a kd_weight (or with 0) are plain cross-entropy training.
+        positions, each row's positions counted ``weight_i`` times (default 1) over the same denominator,
+        so a row of weight 0 has no influence and weight 1 everywhere is plain training; rows without a
+        kd_weight (or with 0) are plain cross-entropy training.
 
         ``TrainStats.row_loss`` holds, per row in the order given, the mean answer-token cross-entropy of
         the forward pass that trained on it (NaN for rows not reached because the loss diverged).
@@ -308,6 +327,7 @@ class CausalLMStudent:
             with autocast(self.device, self.precision):
                 logits = self.model(input_ids=ids).logits.float()
             m = mask[:, 1:]
+            mw = m if data.weight is None else m * data.weight[idx].to(self.device)[:, None]
             ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
             token_loss = ce
             w = None if weight is None else weight[idx].to(self.device)
@@ -319,7 +339,7 @@ class CausalLMStudent:
                 q_log = F.log_softmax(logits[:, :-1] / t, -1)
                 kl = (p_log.exp() * (p_log - q_log)).sum(-1) * t[:, :, 0] ** 2
                 token_loss = (1.0 - w[:, None]) * ce + w[:, None] * kl
-            loss = (token_loss * m).sum() / m.sum()
+            loss = (token_loss * mw).sum() / m.sum()
             if not torch.isfinite(loss):
                 return TrainStats(
                     loss=float("nan"),
