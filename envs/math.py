@@ -77,44 +77,6 @@ def make_student(
 MAX_EVAL_PER_LEVEL = 1000  # a task may allow fewer (its splits say how many prompts a cell has)
 
 
-def validate_common(
-    horizon,
-    examples_per_step,
-    budget,
-    eval_per_level,
-    lr,
-    batch_size,
-    warmup,
-    regime,
-    device,
-    *,
-    precision="fp32",
-    split_seed=0,
-    checkpoint=None,
-) -> int:
-    """Check the kwargs every Math env shares; returns the budget (default horizon x examples_per_step)."""
-    _positive_int("horizon", horizon)
-    _positive_int("examples_per_step", examples_per_step)
-    budget = horizon * examples_per_step if budget is None else _positive_int("budget", budget)
-    _positive_int("eval_per_level", eval_per_level, f"a positive integer (at most {MAX_EVAL_PER_LEVEL})")
-    if eval_per_level > MAX_EVAL_PER_LEVEL:
-        raise ValueError(
-            f"eval_per_level must be a positive integer (at most {MAX_EVAL_PER_LEVEL}), got {eval_per_level}"
-        )
-    _positive_float("lr", lr)
-    _positive_int("batch_size", batch_size)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
-    _one_of("regime", regime, REGIMES)
-    if not isinstance(device, str) or not (device in ("cpu", "cuda", "auto") or re.fullmatch(r"cuda:\d+", device)):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' (N a GPU index) or 'auto', got {device!r}")
-    _one_of("precision", precision, PRECISIONS)
-    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
-        raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")
-    check_file("checkpoint", checkpoint, "the shipped base student")
-    return budget
-
-
 class MathFamilyEnv(TeachEnv):
     """A TeachEnv on the Math task built from Math-v0's validated kwargs and a given interface.
 
@@ -145,20 +107,26 @@ class MathFamilyEnv(TeachEnv):
         task: Task | None = None,
         sources: dict[str, Any] | None = None,
     ):
-        budget = validate_common(
-            horizon,
-            examples_per_step,
-            budget,
-            eval_per_level,
-            lr,
-            batch_size,
-            warmup,
-            regime,
-            device,
-            precision=precision,
-            split_seed=split_seed,
-            checkpoint=checkpoint,
-        )
+        # the kwargs every Math env shares
+        _positive_int("horizon", horizon)
+        _positive_int("examples_per_step", examples_per_step)
+        budget = horizon * examples_per_step if budget is None else _positive_int("budget", budget)
+        _positive_int("eval_per_level", eval_per_level, f"a positive integer (at most {MAX_EVAL_PER_LEVEL})")
+        if eval_per_level > MAX_EVAL_PER_LEVEL:
+            raise ValueError(
+                f"eval_per_level must be a positive integer (at most {MAX_EVAL_PER_LEVEL}), got {eval_per_level}"
+            )
+        _positive_float("lr", lr)
+        _positive_int("batch_size", batch_size)
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+        _one_of("regime", regime, REGIMES)
+        if not isinstance(device, str) or not (device in ("cpu", "cuda", "auto") or re.fullmatch(r"cuda:\d+", device)):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' (N a GPU index) or 'auto', got {device!r}")
+        _one_of("precision", precision, PRECISIONS)
+        if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
+            raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")
+        check_file("checkpoint", checkpoint, "the shipped base student")
         rehearsal = check_rehearsal(rehearsal)
         task = math_task(skills) if task is None else task
         super().__init__(
