@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             writer.writerow(["env_id", "agent", "seed", "gain"])
             writer.writerows((e, a, sd, repr(n)) for _, e, a, sd, _, n, _, _ in rows)
     against = "the published" if args.reference is None else f"`{args.reference.name}`'s"
+    reference = "" if args.reference is None else f" --reference {args.reference.as_posix()}"
     lines = [
         "# Reproduction of published runs",
         "",
         f"`python benchmarks/reproduce.py --suites {' '.join(args.suites)} --seeds "
-        f"{' '.join(map(str, args.seeds))}`: {same} of {len(rows)} runs give {against} gain "
+        f"{' '.join(map(str, args.seeds))}{reference}`: {same} of {len(rows)} runs give {against} gain "
         f"(largest |difference| {worst:.2e}; tolerance {args.tol:g}).",
         "",
         "| suite | env | agent | seed | reference gain (points) | gain now | abs. difference |",
