@@ -46,6 +46,18 @@ def test_toy_env_passes_the_checkers_and_learns(env_id):
         assert traj.infos[-1]["test_accuracy"][1] > traj.infos[0]["test_accuracy"][1]
 
 
+def test_a_task_that_does_not_score_by_exact_match_scores_decoded_answers():
+    """The memo student copies the word until it has learnt to reverse it: exact match finds every
+    reverse item wrong (bar palindromes), the anagram scorer every one right."""
+    exact = gym.make("TeachGym-test/Reverse-v0").unwrapped
+    anagram = gym.make("TeachGym-test/Reverse-v0", anagram=True).unwrapped
+    _, info_exact = exact.reset(seed=0)
+    _, info_anagram = anagram.reset(seed=0)
+    palindromes = np.mean([e.answer == e.answer[::-1] for e in exact.test if e.skill == "reverse"])
+    assert info_exact["test_accuracy"][1] == pytest.approx(palindromes, abs=1e-6) and palindromes < 0.5
+    assert info_anagram["test_accuracy"][1] == 1.0 and info_anagram["test_accuracy"][0] == 1.0
+
+
 def transitions(env, actions) -> list:
     out = []
     for a in actions:

@@ -75,6 +75,16 @@ class ReverseTask:
         return out[0], out[1]
 
 
+class AnagramTask(ReverseTask):
+    """ReverseTask scored by the letters alone (any anagram of the answer is right): a task whose
+    scorer is not exact match, so the env decodes the student's answers and asks ``score``."""
+
+    exact_match = False
+
+    def score(self, example: Example, output: str) -> bool:
+        return sorted(output) == sorted(example.answer)
+
+
 @dataclass
 class Rows:
     """MemoStudent's batch: the examples themselves."""
@@ -137,9 +147,10 @@ class MemoStudent:
         self.rng.bit_generator.state = state["rng"]
 
 
-def reverse_env(student: str = "memo", **kwargs: Any) -> TeachEnv:
-    """Entry point of the test-only ids: the toy task with the memo student or the tiny transformer."""
-    task = ReverseTask()
+def reverse_env(student: str = "memo", anagram: bool = False, **kwargs: Any) -> TeachEnv:
+    """Entry point of the test-only ids: the toy task (scored exactly, or as anagrams) with the memo
+    student or the tiny transformer."""
+    task = AnagramTask() if anagram else ReverseTask()
     make = MemoStudent if student == "memo" else lambda: CausalLMStudent(StudentConfig(num_layers=1), lr=3e-3)
     cfg = {"horizon": 3, "examples_per_step": 64, "eval_per_level": 4, **kwargs}
     return TeachEnv(task, SkillListInterface(task), make, budget=cfg["horizon"] * cfg["examples_per_step"], **cfg)
