@@ -61,16 +61,19 @@ def encode_action(weights: np.ndarray, temperature: float = 2.0, alpha: float = 
     return np.concatenate([(2.0 * w - 1.0).reshape(-1), extra]).astype(np.float32)
 
 
+def unit_cost(mode: str, label_cost: int) -> int:
+    """Budget units one example of target type ``mode`` costs."""
+    return label_cost if mode == "labels" else 1
+
+
 @dataclass
 class DistillState(EpisodeState):
     """A distillation episode: the budget is counted in cost units (a labelled example costs
-    ``label_cost``), with the examples per (skill, target type) and the last action's T and alpha."""
+    ``label_cost``), with the examples per (skill, target type)."""
 
     label_cost: int = 1
     cost: np.ndarray = None  # (num_skills, num_levels) units spent
     targets: np.ndarray = None  # (num_skills, len(MODES)) examples per skill and target type
-    temperature: float = 1.0
-    alpha: float = 0.0
     teacher_wrong_targets: int = 0  # the last step's soft and generated examples whose teacher answer is wrong
 
     def __post_init__(self) -> None:
@@ -88,7 +91,7 @@ class DistillState(EpisodeState):
         for e in examples:
             i = self.row(e)
             self.targets[i, MODES.index(e.source)] += 1
-            self.cost[i, e.level] += self.label_cost if e.source == "labels" else 1
+            self.cost[i, e.level] += unit_cost(e.source, self.label_cost)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -119,7 +122,7 @@ class DistillInterface:
         return DistillState(**fields, label_cost=self.label_cost)
 
     def cost(self, mode: str) -> int:
-        return self.label_cost if mode == "labels" else 1
+        return unit_cost(mode, self.label_cost)
 
     def plan(self, action: Any, state: DistillState) -> DataPlan:
         k, num_levels = len(self.task.skills), self.task.num_levels
@@ -141,7 +144,6 @@ class DistillInterface:
                     for lv, c in enumerate(per_level.tolist())
                     if c
                 ]
-        state.temperature, state.alpha = temperature, alpha
         return DataPlan(tuple(items))
 
     def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:
