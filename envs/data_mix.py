@@ -140,6 +140,7 @@ class MathDataMixEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        student: str | dict | None = MATH_DEFAULTS["student"],
         render_mode: str | None = None,
         sources: Sequence[str] | None = None,
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,7 @@ class MathDistillEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        student: str | dict | None = MATH_DEFAULTS["student"],
         render_mode: str | None = None,
         label_cost: int = DEFAULT_LABEL_COST,
         teacher: str | None = None,
@@ -173,16 +175,28 @@ class MathDistillEnv(MathFamilyEnv):
             )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
-        path = check_file("teacher", teacher, "the shipped teacher") or MATH_TEACHER
+        pretrained = student is not None
+        if pretrained and not isinstance(teacher, str | os.PathLike):
+            raise ValueError(
+                "a pretrained student needs teacher=<a model of the same family> (a hub id, a local directory or a "
+                f".gguf file): the shipped teacher is a character model; got teacher={teacher!r}"
+            )
+        path = None if pretrained else check_file("teacher", teacher, "the shipped teacher") or MATH_TEACHER
         super().__init__(
             lambda task: DistillInterface(task, label_cost=label_cost, mastery=float(mastery)),
             **family_kwargs(locals()),
         )
         self.interface: DistillInterface
         self.label_cost = label_cost
-        self.teacher = TeacherModel(path, device)
+        if pretrained:
+            from teachgym.students.hf import HFTeacher
+
+            self.teacher = HFTeacher(teacher, self.student, device)
+            self.teacher_wrong = {}  # unknown for a real model: the env measures where it is wrong
+        else:
+            self.teacher = TeacherModel(path, device)
+            self.teacher_wrong = teacher_wrong_skills(path)
         self.teacher_model = self.teacher.model  # what soft-target examples are distilled from
-        self.teacher_wrong = teacher_wrong_skills(path)
         # the teacher's view of val, computed once: its soft targets on gold answers, and its answers
         self._val_gold = self.student.encode(self.val)
         self._val_target = self.teacher.log_probs(self._val_gold)

@@ -16,7 +16,7 @@ from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
-from teachgym.types import Task
+from teachgym.types import Student, Task
 from teachgym.vector import TeachVectorEnv
 
 
@@ -65,13 +65,63 @@ def math_task(skills: Sequence[str] | None) -> Task:
 
 
 def make_student(
-    checkpoint: str | None, lr: float, batch_size: int, warmup: int, device: str, precision: str = "fp32"
-) -> CausalLMStudent:
-    """A student on ``checkpoint`` (None: the shipped base) with the env's training settings."""
+    checkpoint: str | None,
+    lr: float,
+    batch_size: int,
+    warmup: int,
+    device: str,
+    precision: str = "fp32",
+    student: dict[str, Any] | None = None,
+) -> Student:
+    """The env's student with its training settings: the character student on ``checkpoint`` (None: the
+    shipped base), or the pretrained model a ``student`` spec names (``check_student``)."""
+    if student is not None:
+        from teachgym.students.hf import HFStudent
+
+        settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
+        return HFStudent(**{**settings, **student})
     path = MATH_BASE if checkpoint is None else checkpoint
     return CausalLMStudent(
         checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup, device=device, precision=precision
     )
+
+
+STUDENT_KEYS = (
+    "model",
+    "lora",
+    "lr",
+    "batch_size",
+    "micro_batch_size",
+    "warmup",
+    "weight_decay",
+    "grad_clip",
+    "device",
+    "precision",
+    "evaluation",
+    "max_new_tokens",
+    "eval_batch_size",
+)
+
+
+def check_student(value: Any, checkpoint: Any = None) -> dict[str, Any] | None:
+    """None (the character student), or a pretrained student's spec as a dict: a model name (``"smollm2-135m"``,
+    a hub id, a local directory or a ``.gguf`` file) or ``{"model": ..., "lora": {"r": 16}, ...}`` (keys:
+    ``STUDENT_KEYS``; training settings not given come from the env's kwargs)."""
+    if value is None:
+        return None
+    if checkpoint is not None:
+        raise ValueError("give either checkpoint (a character student's weights) or student (a pretrained model), not both")
+    if isinstance(value, str | os.PathLike):
+        value = {"model": value}
+    if not isinstance(value, dict) or "model" not in value or set(value) - set(STUDENT_KEYS):
+        raise ValueError(
+            "student must be None (the character student), a model name ('smollm2-135m', a hub id, a local "
+            f"directory or a .gguf file) or a dict with 'model' and keys from {list(STUDENT_KEYS)}, got {value!r}"
+        )
+    from teachgym.students.hf import resolve_model
+
+    resolve_model(value["model"])  # a missing file or package fails here, before anything is built
+    return dict(value)
 
 
 MAX_EVAL_PER_LEVEL = 1000  # a task may allow fewer (its splits say how many prompts a cell has)
@@ -103,6 +153,7 @@ class MathFamilyEnv(TeachEnv):
         split_seed: int,
         device: str,
         precision: str = "fp32",
+        student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
         task: Task | None = None,
         sources: dict[str, Any] | None = None,
@@ -127,12 +178,13 @@ class MathFamilyEnv(TeachEnv):
         if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
             raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")
         check_file("checkpoint", checkpoint, "the shipped base student")
+        student = check_student(student, checkpoint)
         rehearsal = check_rehearsal(rehearsal)
         task = math_task(skills) if task is None else task
         super().__init__(
             task,
             make_interface(task),
-            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision),
+            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision, student),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
@@ -207,6 +259,11 @@ class MathEnv(MathFamilyEnv):
     - ``split_seed`` (int): seed of the fixed val/test splits. ``device``: "cpu", "cuda", "cuda:N", "auto".
     - ``precision``: "fp32"; "bf16" (bfloat16 autocast of forward passes, float32 weights and AdamW);
       "tf32" (TF32 matmuls on CUDA).
+    - ``student`` (str | dict | None): None, the tiny character student; else a pretrained causal LM
+      (``teachgym.students.hf.HFStudent``): ``"smollm2-135m"`` (shipped, ``make smollm``), a hub id, a
+      local directory or a ``.gguf`` file, or a dict such as ``{"model": "HuggingFaceTB/SmolLM2-135M",
+      "lora": {"r": 16}}`` whose other keys (``lr``, ``batch_size``, ``micro_batch_size``,
+      ``evaluation`` ...) override the env's training settings. Every family env takes it.
     - ``render_mode`` (None | "rgb_array"): ``render()`` draws val accuracy per (skill, level) and the
       last step's examples per skill.
 
@@ -231,6 +288,7 @@ class MathEnv(MathFamilyEnv):
         split_seed: int = 0,
         device: str = "cpu",
         precision: str = "fp32",
+        student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
     ):
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
@@ -251,6 +309,7 @@ class MathEnv(MathFamilyEnv):
             split_seed=split_seed,
             device=device,
             precision=precision,
+            student=student,
             render_mode=render_mode,
         )
 

@@ -119,6 +119,7 @@ class MathOpenEndedEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        student: str | dict | None = MATH_DEFAULTS["student"],
         render_mode: str | None = None,
         max_examples: int | None = None,
         error_samples: int = DEFAULT_ERROR_SAMPLES,

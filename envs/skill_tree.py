@@ -109,6 +109,7 @@ class MathSkillTreeEnv(MathFamilyEnv):
         split_seed: int = MATH_DEFAULTS["split_seed"],
         device: str = MATH_DEFAULTS["device"],
         precision: str = MATH_DEFAULTS["precision"],
+        student: str | dict | None = MATH_DEFAULTS["student"],
         render_mode: str | None = None,
     ):
         super().__init__(

@@ -33,3 +33,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_hf(tmp_path_factory) -> str:
+    """A tiny random Llama with a trained BPE tokenizer in a temp dir (loaded like a user's model)."""
+    from tests.tiny_hf import build
+
+    return str(build(tmp_path_factory.mktemp("tiny-llama")))
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_teacher(tmp_path_factory) -> str:
+    """A second tiny Llama sharing ``tiny_hf``'s tokenizer (a 'larger model of the same family')."""
+    from tests.tiny_hf import build
+
+    return str(build(tmp_path_factory.mktemp("tiny-llama-teacher"), hidden=48, layers=2, seed=1))

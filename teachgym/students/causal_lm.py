@@ -260,6 +260,9 @@ class CausalLMStudent:
         self.generator = torch.Generator(device="cpu")
         self.updates = 0
 
+    micro_batch_size: int | None = None  # None: one forward per update; else gradient accumulation
+    eval_batch_size = 1024  # rows per evaluation forward
+
     def reset(self, seed: int) -> None:
         """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
         self.model.load_state_dict(self.base_state)
@@ -304,7 +307,7 @@ class CausalLMStudent:
         ``TrainStats.row_loss`` holds, per row in the order given, the mean answer-token cross-entropy of
         the forward pass that trained on it (NaN for rows not reached because the loss diverged).
         """
-        data = examples if isinstance(examples, Encoded) else Encoded.of(examples)
+        data = examples if isinstance(examples, Encoded) else self.encode(examples)
         n = len(data)
         row_loss = np.full(n, np.nan)
         if n == 0:
@@ -324,49 +327,66 @@ class CausalLMStudent:
             width = int(mask.nonzero()[:, 1].max()) + 1  # trim trailing padding
             ids, mask = ids[:, :width], mask[:, :width]
             tokens += ids.numel()
-            with autocast(self.device, self.precision):
-                logits = self.model(input_ids=ids).logits.float()
-            m = mask[:, 1:]
-            mw = m if data.weight is None else m * data.weight[idx].to(self.device)[:, None]
-            ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
-            token_loss = ce
-            w = None if weight is None else weight[idx].to(self.device)
-            if w is not None and bool((w > 0).any()):
-                with torch.no_grad(), autocast(self.device, self.precision):
-                    target = teacher(input_ids=ids).logits[:, :-1].float()
-                t = temp[idx].to(self.device)[:, None, None]
-                p_log = F.log_softmax(target / t, -1)
-                q_log = F.log_softmax(logits[:, :-1] / t, -1)
-                kl = (p_log.exp() * (p_log - q_log)).sum(-1) * t[:, :, 0] ** 2
-                token_loss = (1.0 - w[:, None]) * ce + w[:, None] * kl
-            loss = (token_loss * mw).sum() / m.sum()
-            if not torch.isfinite(loss):
-                return TrainStats(
-                    loss=float("nan"),
-                    updates=updates,
-                    examples=n,
-                    tokens=int(data.mask.sum()),
-                    diverged=True,
-                    row_loss=row_loss,
-                )
-            row_loss[idx.numpy()] = ((ce * m).sum(1) / m.sum(1).clamp_min(1.0)).detach().cpu().numpy()
+            denominator = mask[:, 1:].sum()
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            step = self.micro_batch_size or len(idx)  # gradient accumulation over micro-batches
+            loss_sum = 0.0
+            for lo in range(0, len(idx), step):
+                rows = slice(lo, lo + step)
+                loss, row_ce = self._loss(ids[rows], mask[rows], idx[rows], data, weight, temp, teacher, denominator)
+                if not torch.isfinite(loss):
+                    return TrainStats(
+                        loss=float("nan"),
+                        updates=updates,
+                        examples=n,
+                        tokens=int(data.mask.sum()),
+                        diverged=True,
+                        row_loss=row_loss,
+                    )
+                row_loss[idx[rows].numpy()] = row_ce
+                loss.backward()
+                loss_sum += loss.item()
             if self.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+                torch.nn.utils.clip_grad_norm_(self.trainable_parameters(), self.grad_clip)
             for group in self.optimizer.param_groups:
                 group["lr"] = self._lr()
             self.optimizer.step()
             self.updates += 1
             updates += 1
-            losses.append(loss.item())
+            losses.append(loss_sum)
         return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens, row_loss=row_loss)
 
+    def _loss(self, ids, mask, idx, data: Encoded, weight, temp, teacher, denominator) -> tuple[torch.Tensor, np.ndarray]:
+        """The summed loss of some rows of an update over the update's answer positions (``denominator``),
+        and each row's mean answer-token cross-entropy."""
+        with autocast(self.device, self.precision):
+            logits = self.model(input_ids=ids).logits.float()
+        m = mask[:, 1:]
+        mw = m if data.weight is None else m * data.weight[idx].to(self.device)[:, None]
+        ce = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
+        token_loss = ce
+        w = None if weight is None else weight[idx].to(self.device)
+        if w is not None and bool((w > 0).any()):
+            with torch.no_grad(), autocast(self.device, self.precision):
+                target = teacher(input_ids=ids).logits[:, :-1].float()
+            t = temp[idx].to(self.device)[:, None, None]
+            p_log = F.log_softmax(target / t, -1)
+            q_log = F.log_softmax(logits[:, :-1] / t, -1)
+            kl = (p_log.exp() * (p_log - q_log)).sum(-1) * t[:, :, 0] ** 2
+            token_loss = (1.0 - w[:, None]) * ce + w[:, None] * kl
+        loss = (token_loss * mw).sum() / denominator
+        return loss, ((ce * m).sum(1) / m.sum(1).clamp_min(1.0)).detach().cpu().numpy()
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters training updates (all of them here; only the adapter's for a LoRA student)."""
+        return [p for p in self.model.parameters() if p.requires_grad]
+
     @torch.inference_mode()
-    def evaluate(self, data: Sequence[Example] | Encoded, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, data: Sequence[Example] | Encoded, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per example: (greedy answer is exactly right, mean answer-token loss), by one teacher-forced
         forward (equal to greedy decoding: see the module docstring)."""
-        data = data if isinstance(data, Encoded) else Encoded.of(data)
+        data = data if isinstance(data, Encoded) else self.encode(data)
+        batch_size = batch_size or self.eval_batch_size
         self.model.eval()
         right, losses = [], []
         for start in range(0, len(data), batch_size):
