@@ -110,7 +110,9 @@ def check_student(value: Any, checkpoint: Any = None) -> dict[str, Any] | None:
     if value is None:
         return None
     if checkpoint is not None:
-        raise ValueError("give either checkpoint (a character student's weights) or student (a pretrained model), not both")
+        raise ValueError(
+            "give either checkpoint (a character student's weights) or student (a pretrained model), not both"
+        )
     if isinstance(value, str | os.PathLike):
         value = {"model": value}
     if not isinstance(value, dict) or "model" not in value or set(value) - set(STUDENT_KEYS):

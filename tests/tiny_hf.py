@@ -22,7 +22,7 @@ def corpus(n: int = 3000) -> list[str]:
     for skill in task.skills:
         for level in range(task.num_levels):
             lines += [e.prompt + e.answer for e in task.generate(skill.name, level, n // 30, rng)]
-    return lines + ["the answer is 42", "Question: what is 3 + 4? Answer: 7"]
+    return [*lines, "the answer is 42", "Question: what is 3 + 4? Answer: 7"]
 
 
 def build_tokenizer() -> PreTrainedTokenizerFast:

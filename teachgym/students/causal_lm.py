@@ -356,7 +356,9 @@ class CausalLMStudent:
             losses.append(loss_sum)
         return TrainStats(loss=float(np.mean(losses)), updates=updates, examples=n, tokens=tokens, row_loss=row_loss)
 
-    def _loss(self, ids, mask, idx, data: Encoded, weight, temp, teacher, denominator) -> tuple[torch.Tensor, np.ndarray]:
+    def _loss(
+        self, ids, mask, idx, data: Encoded, weight, temp, teacher, denominator
+    ) -> tuple[torch.Tensor, np.ndarray]:
         """The summed loss of some rows of an update over the update's answer positions (``denominator``),
         and each row's mean answer-token cross-entropy."""
         with autocast(self.device, self.precision):
@@ -382,7 +384,9 @@ class CausalLMStudent:
         return [p for p in self.model.parameters() if p.requires_grad]
 
     @torch.inference_mode()
-    def evaluate(self, data: Sequence[Example] | Encoded, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self, data: Sequence[Example] | Encoded, batch_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per example: (greedy answer is exactly right, mean answer-token loss), by one teacher-forced
         forward (equal to greedy decoding: see the module docstring)."""
         data = data if isinstance(data, Encoded) else self.encode(data)

@@ -62,9 +62,7 @@ def resolve_model(model: str | os.PathLike) -> tuple[str, str | None]:
     """``(from_pretrained path or hub id, gguf file name or None)`` for a model spec; raises a clear error
     for a local path that does not exist or a GGUF file without the ``gguf`` package."""
     if not isinstance(model, str | os.PathLike) or not str(model):
-        raise ValueError(
-            f"model must be {SMOLLM2!r}, a hub id, a local model directory or a .gguf file, got {model!r}"
-        )
+        raise ValueError(f"model must be {SMOLLM2!r}, a hub id, a local model directory or a .gguf file, got {model!r}")
     path = shipped_smollm2() if str(model) == SMOLLM2 else Path(model)
     if str(path).endswith(".gguf"):
         if not path.is_file():
@@ -76,7 +74,9 @@ def resolve_model(model: str | os.PathLike) -> tuple[str, str | None]:
         return str(path.parent), path.name
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"model: the directory {str(model)!r} has no config.json (not a transformers model)")
+            raise FileNotFoundError(
+                f"model: the directory {str(model)!r} has no config.json (not a transformers model)"
+            )
         return str(path), None
     if path.exists() or str(model).startswith((".", "/", "~")) or not _HUB_ID.match(str(model)):
         raise FileNotFoundError(
@@ -296,7 +296,9 @@ class HFStudent(CausalLMStudent):
 
         def per_row(value: Any, default: float | None) -> torch.Tensor | None:
             value = default if value is None else value
-            return None if value is None else torch.as_tensor(np.broadcast_to(np.asarray(value, np.float32), (n,)).copy())
+            return (
+                None if value is None else torch.as_tensor(np.broadcast_to(np.asarray(value, np.float32), (n,)).copy())
+            )
 
         encoded.weight = per_row(weight, None)
         if kd_weight is not None:
@@ -313,7 +315,9 @@ class HFStudent(CausalLMStudent):
             return super().train(examples, teacher=teacher)
 
     # -- evaluation ----------------------------------------------------------------------------
-    def evaluate(self, data: Sequence[Example] | Encoded, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self, data: Sequence[Example] | Encoded, batch_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per row: (right, mean answer-token loss); "right" as ``evaluation`` says (module docstring)."""
         data = data if isinstance(data, Encoded) else self.encode(data)
         right, loss = super().evaluate(data, batch_size)
