@@ -134,9 +134,10 @@ def test_a_pretrained_env_is_deterministic_and_saves_its_state(tiny_hf):
     def run(env, actions):
         return [env.step(a)[1] for a in actions]
 
-    make = lambda: gym.make(
-        "TeachGym/Math-v0", student={"model": tiny_hf, "lora": {"r": 4}, "lr": 1e-2}, **SMALL["TeachGym/Math-v0"]
-    )  # noqa: E731
+    def make():
+        spec = {"model": tiny_hf, "lora": {"r": 4}, "lr": 1e-2}
+        return gym.make("TeachGym/Math-v0", student=spec, **SMALL["TeachGym/Math-v0"])
+
     a, b = make(), make()
     actions = [a.action_space.sample() for _ in range(3)]
     a.reset(seed=1), b.reset(seed=1)
