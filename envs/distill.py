@@ -14,7 +14,7 @@ from safetensors import safe_open
 
 from teachgym.envs.checkpoints import MATH_TEACHER
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
-from teachgym.envs.math import check_file
+from teachgym.envs.math import check_file, check_student
 from teachgym.interfaces.distill import DistillInterface
 from teachgym.students.distill import TeacherModel
 from teachgym.types import DataPlan, Example, Report
@@ -175,11 +175,11 @@ class MathDistillEnv(MathFamilyEnv):
             )
         if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
             raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
-        pretrained = student is not None
+        pretrained = check_student(student, checkpoint) is not None
         if pretrained and not isinstance(teacher, str | os.PathLike):
             raise ValueError(
-                "a pretrained student needs teacher=<a model of the same family> (a hub id, a local directory or a "
-                f".gguf file): the shipped teacher is a character model; got teacher={teacher!r}"
+                "with a pretrained student, teacher must be a model of the same family (a hub id, a local directory "
+                f"or a .gguf file): the shipped teacher is a character model; got teacher={teacher!r}"
             )
         path = None if pretrained else check_file("teacher", teacher, "the shipped teacher") or MATH_TEACHER
         super().__init__(

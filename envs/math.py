@@ -122,7 +122,10 @@ def check_student(value: Any, checkpoint: Any = None) -> dict[str, Any] | None:
         )
     from teachgym.students.hf import resolve_model
 
-    resolve_model(value["model"])  # a missing file or package fails here, before anything is built
+    try:
+        resolve_model(value["model"])  # a missing file or package fails here, before anything is built
+    except (OSError, ImportError, ValueError) as err:
+        raise ValueError(f"student must name a model that can be loaded: {err}") from None
     return dict(value)
 
 
@@ -159,6 +162,7 @@ class MathFamilyEnv(TeachEnv):
         render_mode: str | None = None,
         task: Task | None = None,
         sources: dict[str, Any] | None = None,
+        rehearsal_skills: Sequence[str] | None = None,
     ):
         # the kwargs every Math env shares
         _positive_int("horizon", horizon)
@@ -194,7 +198,11 @@ class MathFamilyEnv(TeachEnv):
             regime=regime,
             split_seed=split_seed,
             rehearsal=rehearsal,
-            rehearsal_skills=tuple(s.name for s in task.skills if s.name in MATH_BASE_SKILLS),
+            rehearsal_skills=tuple(
+                s.name
+                for s in task.skills
+                if s.name in (MATH_BASE_SKILLS if rehearsal_skills is None else rehearsal_skills)
+            ),
             sources=sources,
             render_mode=render_mode,
         )

@@ -19,7 +19,11 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/MathOpenEnded-v0": "teachgym.envs.open_ended:MathOpenEndedEnv",
     "TeachGym/MathDataMix-v0": "teachgym.envs.data_mix:MathDataMixEnv",
     "TeachGym/MathDistill-v0": "teachgym.envs.distill:MathDistillEnv",
+    "TeachGym/Custom-v0": "teachgym.envs.custom:CustomEnv",
+    "TeachGym/CustomCurriculum-v0": "teachgym.envs.custom:CustomEnv",
 }
+# Ids that are another id's env class with some kwargs fixed (Gymnasium's registered ``kwargs``).
+ENV_KWARGS: dict[str, dict] = {"TeachGym/CustomCurriculum-v0": {"interface": "curriculum"}}
 # Batched vector envs (``teachgym.vector.TeachVectorEnv``); ``gym.make_vec`` uses them by default.
 # MathOpenEnded-v0 (error lines decoded per student), MathDataMix-v0 (per-example training loss) and
 # MathDistill-v0 (a teacher model's soft targets) need more than the batched student gives.
@@ -38,7 +42,12 @@ def register_envs() -> None:
     """Register every TeachGym id (idempotent)."""
     for env_id, entry_point in ENV_IDS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
+            gym.register(
+                id=env_id,
+                entry_point=entry_point,
+                vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id),
+                kwargs=ENV_KWARGS.get(env_id, {}),
+            )
 
 
 def agents_module(name: str = AGENTS_MODULE) -> ModuleType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +11,8 @@ import torch
 import teachgym  # noqa: F401  (registers the ids)
 
 torch.set_num_threads(int(os.environ.get("TEACHGYM_TEST_THREADS", "1")))
+
+DATA = str(Path(__file__).parent / "data" / "arithmetic.jsonl")  # JSONL items for the Custom envs
 
 # Kwargs that make each registered id cheap enough for unit tests (same code paths as the defaults).
 SMALL: dict[str, dict] = {
@@ -19,6 +22,8 @@ SMALL: dict[str, dict] = {
     "TeachGym/MathOpenEnded-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathDataMix-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathDistill-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/Custom-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
+    "TeachGym/CustomCurriculum-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
 }
 
 

@@ -34,7 +34,7 @@ from hypothesis.extra import numpy as hnp
 import teachgym
 from teachgym.interfaces.open_ended import REJECT_REASONS
 from teachgym.students.tokenizer import ALPHABET
-from tests.conftest import small_kwargs
+from tests.conftest import DATA, small_kwargs
 
 ENV_IDS = list(teachgym.ENV_IDS)
 MATH = "TeachGym/Math-v0"
@@ -543,6 +543,34 @@ BAD: dict[str, st.SearchStrategy | None] = {
         st.integers(),
         st.booleans(),
     ),
+    "student": st.one_of(
+        st.integers(),
+        st.booleans(),
+        st.floats(),
+        st.just({"lora": {"r": 4}}),  # no model
+        st.from_regex(r"[a-z]{1,6}", fullmatch=True).map(lambda s: {"model": "smollm2-135m", s + "_x": 1}),
+        st.from_regex(r"[a-z]{1,6}", fullmatch=True).map(lambda s: f"no-such-dir/{s}.gguf"),
+        st.from_regex(r"[a-z]{1,6}", fullmatch=True).map(lambda s: f"./no-such-dir/{s}"),
+    ),
+    "data": st.one_of(
+        st.integers(),
+        st.booleans(),
+        st.none(),
+        st.just([]),
+        st.from_regex(r"[a-z]{1,6}", fullmatch=True).map(lambda s: f"no-such-dir/{s}.jsonl"),
+    ),
+    # (never text with a colon: "module:function" imports a callable of the user's, by design)
+    "scorer": st.one_of(
+        st.integers(),
+        st.none(),
+        st.booleans(),
+        st.text(max_size=8).filter(lambda s: ":" not in s and s not in ("exact", "numeric", "last_number", "regex")),
+    ),
+    "pattern": st.one_of(st.integers(), st.text(max_size=4)),  # any pattern without scorer="regex"
+    "holdout": st.one_of(
+        st.floats().filter(lambda x: not 0 < x < 1), st.booleans(), st.text(max_size=3), st.none(), st.integers()
+    ),
+    "interface": bad_choice(("skills", "curriculum")),
 }
 
 KWARG_CASES = [(env_id, name) for env_id in ENV_IDS for name in env_params(env_id) if BAD.get(name) is not None]
@@ -600,6 +628,7 @@ SMALLEST = {
     "label_cost": 1,
     "teacher": None,
     "checkpoint": None,
+    "data": DATA,
 }
 OTHERS = {
     "horizon": 2**31,
@@ -620,6 +649,7 @@ OTHERS = {
     "error_samples": 3,
     "sources": ("hard", "clean", "noisy-40"),
     "label_cost": 10**6,
+    "data": [DATA, DATA],
 }
 
 

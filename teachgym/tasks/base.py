@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from hashlib import blake2b
 
 import numpy as np
 
@@ -44,3 +45,19 @@ class SkillSubset:
     def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
         val, test = self.base.splits(per_level, seed)
         return [e for e in val if e.skill in self._index], [e for e in test if e.skill in self._index]
+
+
+def held_out(prompt: str, holdout: float) -> str:
+    """``"test"``, ``"val"`` or ``"train"``: the fixed split of a prompt when a fraction ``holdout`` of all
+    prompts is held out (half test, half val). A pure function of the prompt text (unsalted blake2b), the
+    same in every process, for every seed and whatever skill the prompt is filed under, so no prompt can
+    be both trained on and evaluated on."""
+    digest = blake2b(prompt.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    u = int.from_bytes(digest, "big") / 2**64
+    return "test" if u < holdout / 2 else "val" if u < holdout else "train"
+
+
+def check_holdout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"holdout must be a fraction in (0, 1) of the prompts kept for val and test, got {value!r}")
+    return float(value)

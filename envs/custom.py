@@ -1,0 +1,121 @@
+"""TeachGym/Custom-v0 (and CustomCurriculum-v0, the same env with interface="curriculum"): teach any
+student on your own JSONL data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from teachgym.envs.curriculum import MATH_DEFAULTS
+from teachgym.envs.math import MathFamilyEnv
+from teachgym.interfaces.curriculum import CurriculumInterface
+from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.students.tokenizer import ALPHABET, unknown_chars
+from teachgym.tasks.jsonl import JsonlTask
+
+
+def check_char_student(task: JsonlTask) -> None:
+    """The character student reads only its alphabet: say so before anything is built."""
+    bad: set[str] = set()
+    for cells in task._cells.values():
+        for items in cells.values():
+            for e in items:
+                bad |= unknown_chars(e.prompt) | unknown_chars(e.answer)
+    if bad:
+        raise ValueError(
+            f"the character student (student=None) cannot read this data: characters {''.join(sorted(bad))!r} are "
+            f"not in its alphabet {ALPHABET!r}; pass a pretrained student, e.g. student='smollm2-135m' or a "
+            "Hugging Face model directory"
+        )
+
+
+class CustomEnv(MathFamilyEnv):
+    """
+    ## Description
+    Your data, your student: the task is JSON Lines files of ``{"prompt", "answer", "skill",
+    "level"}`` items (``teachgym.tasks.jsonl``: skills from the data, fixed disjoint val/test splits by a
+    hash of the prompt, a chosen scorer), and the student any pretrained causal LM (``student=``) or
+    the tiny character student of Math-v0 (data in its alphabet only). Every step the teacher splits
+    ``examples_per_step`` training items among the skills, as in Math-v0.
+
+    ## Action Space, Observation Space, Rewards, Episode End
+    As ``TeachGym/Math-v0`` (skill-list interface): ``Box(-1, 1, (num_skills,))`` weights; a Dict of
+    ``accuracy``, ``accuracy_delta``, ``level_accuracy`` (num_skills * num_levels; 0 where a skill has
+    no such level), ``data_share``, ``budget_left``; reward the change in mean test accuracy.
+
+    ## Arguments
+    - ``data`` (str | list[str]): JSONL path(s). ``scorer``: "exact" (default; teacher-forced check),
+      "numeric", "last_number", "regex" (with ``pattern``) or "module:function" (a callable
+      ``f(output, answer) -> bool`` of yours); non-exact scorers decode the student's answers.
+    - ``holdout`` (float): fraction of prompts held out for val and test (half each).
+    - ``student``: None (the character student) or a pretrained model (see Math-v0).
+    - ``horizon``, ``examples_per_step``, ``budget``, ``eval_per_level`` (val and test items per cell,
+      at most; fewer where the data has fewer), ``lr``, ``batch_size``, ``warmup``, ``regime``,
+      ``mastery``, ``split_seed``, ``device``, ``precision``, ``render_mode``: as Math-v0.
+    - ``interface`` ("skills" | "curriculum"): per-skill weights, or one bucket per step.
+
+    Data a student learns from in the env is sampled from the train partition of your files, so a
+    small file repeats: ``env.unwrapped.task.counts()`` shows items per (skill, level) and split.
+
+    ``TeachGym/CustomCurriculum-v0`` is this env with ``interface="curriculum"``: one (skill, level)
+    bucket per step, ``Discrete(num_skills * num_levels)``, as MathCurriculum-v0.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        data: str | Sequence[str] = "",
+        scorer: str = "exact",
+        pattern: str | None = None,
+        holdout: float = 0.2,
+        horizon: int = 10,
+        examples_per_step: int = 256,
+        budget: int | None = None,
+        eval_per_level: int = 32,
+        lr: float = MATH_DEFAULTS["lr"],
+        batch_size: int = MATH_DEFAULTS["batch_size"],
+        warmup: int = MATH_DEFAULTS["warmup"],
+        regime: str = MATH_DEFAULTS["regime"],
+        mastery: float = MATH_DEFAULTS["mastery"],
+        split_seed: int = MATH_DEFAULTS["split_seed"],
+        device: str = MATH_DEFAULTS["device"],
+        precision: str = MATH_DEFAULTS["precision"],
+        student: str | dict | None = None,
+        render_mode: str | None = None,
+        interface: str = "skills",
+    ):
+        if not isinstance(interface, str) or interface not in ("skills", "curriculum"):
+            raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
+        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
+            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
+        if data == "" or data is None:
+            raise ValueError("data must be a JSONL path or a list of them (each line: prompt, answer, skill, level)")
+        task = JsonlTask(data, scorer=scorer, pattern=pattern, holdout=holdout)
+        if student is None:
+            check_char_student(task)
+        make_interface = (
+            partial(SkillListInterface, mastery=float(mastery)) if interface == "skills" else CurriculumInterface
+        )
+        super().__init__(
+            make_interface,
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=None,
+            rehearsal=0.0,
+            checkpoint=None,
+            split_seed=split_seed,
+            device=device,
+            precision=precision,
+            student=student,
+            render_mode=render_mode,
+            task=task,
+            rehearsal_skills=(),
+        )
