@@ -1,4 +1,4 @@
-"""``teachgym run | info | pretrain | leaderboard | bench``."""
+"""``teachgym run | info | replay | pretrain | leaderboard``."""
 
 from __future__ import annotations
 
@@ -88,8 +88,9 @@ def cmd_info(args: argparse.Namespace) -> None:
         f"{u.eval_per_level} val and test items per (skill, level), regime {u.regime}"
     )
     student = u.student
+    trains = getattr(student, "num_trainable", student.num_params)
     console.print(
-        f"student: {student.config} ({student.num_params:,} parameters), lr {student.lr}, "
+        f"student: {student.config} ({student.num_params:,} parameters, {trains:,} trained), lr {student.lr}, "
         f"batch {student.batch_size}, device {student.device}"
     )
     table = Table(title="skills and the base student's accuracy (val / test, per level)")
@@ -106,6 +107,43 @@ def cmd_info(args: argparse.Namespace) -> None:
         )
     console.print(table)
     console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    """Record an agent's data plans (``--agent``), replay saved ones (``--plans``), or both (record on one env,
+    replay on ``--to-kwargs``)."""
+    from teachgym.registration import agents_module
+    from teachgym.replay import load_plans, record, replay, save_plans
+
+    if (args.agent is None) == (args.plans is None):
+        raise SystemExit("give --agent (record an episode's plans) or --plans FILE (replay them), not both")
+    if args.plans is None:
+        env = gym.make(args.env, **_kwargs(args.kwargs))
+        teacher = agents_module().make_agent(args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs"))
+        plans = record(env, teacher, args.seed)
+        if args.save:
+            console.print(f"wrote {save_plans(plans, args.save)} ({len(plans)} steps)")
+        if args.to_kwargs is None:
+            return
+        target = gym.make(args.env, **_kwargs(args.to_kwargs, "--to-kwargs"))
+    else:
+        plans = load_plans(args.plans)
+        target = gym.make(args.env, **_kwargs(args.to_kwargs or args.kwargs, "--to-kwargs"))
+    steps = replay(target, plans, args.seed)
+    table = Table(title=f"replayed {len(steps)} plans on {args.env}, seed {args.seed}")
+    for col in ("step", "examples", "reward", "val mean", "test mean", "loss"):
+        table.add_column(col, justify="right")
+    for i, s in enumerate(steps, 1):
+        table.add_row(
+            str(i),
+            str(s["examples"]),
+            f"{s['reward']:+.4f}",
+            f"{s['val_mean']:.3f}",
+            f"{s['test_mean']:.3f}",
+            f"{s['train_loss']:.3f}",
+        )
+    console.print(table)
+    console.print(f"test gain {100 * sum(s['reward'] for s in steps):+.2f} points")
 
 
 def build_checkpoints(*args) -> Iterator[tuple]:
@@ -175,6 +213,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("env", nargs="?", default="TeachGym/Math-v0")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("replay", help="record an episode's data plans, and replay them on another student")
+    p.add_argument("--env", default="TeachGym/Math-v0")
+    p.add_argument("--agent", default=None, help="record this agent's plans")
+    p.add_argument("--plans", default=None, help="replay the plans saved in this JSON file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kwargs", help="env kwargs (JSON) of the recording env")
+    p.add_argument("--agent-kwargs", help="agent kwargs as a JSON object")
+    p.add_argument("--save", default=None, help="write the recorded plans to this JSON file")
+    p.add_argument(
+        "--to-kwargs", default=None, help='env kwargs (JSON) to replay on, e.g. \'{"student": "smollm2-135m"}\''
+    )
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("pretrain", help="rebuild the shipped base checkpoint(s) reproducibly")
     p.add_argument("--out", default=None, help="output file (default: the shipped checkpoint's path)")

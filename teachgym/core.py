@@ -124,6 +124,7 @@ class TeachEnv(gym.Env):
         self._base_report: Report | None = None
         self.state: EpisodeState | None = None
         self._pool: list[Batch] = []
+        self.last_plan: DataPlan | None = None  # what the last step trained on (``teachgym.replay``)
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self) -> Report:
@@ -185,7 +186,28 @@ class TeachEnv(gym.Env):
         self._pool = []
 
     def step(self, action: Any):
-        prepared = self.prepare(action)
+        return self.complete(self.prepare(action))
+
+    def step_plan(self, plan: DataPlan):
+        """A step that trains on ``plan`` instead of the teacher's action (replaying a recorded episode's
+        data plans, ``teachgym.replay``); the plan is checked against this env's task and budget first."""
+        if self.state is None:
+            raise RuntimeError("call reset() before step_plan()")
+        if not isinstance(plan, DataPlan):
+            raise TypeError(f"plan must be a DataPlan, got {type(plan).__name__}")
+        names = {s.name: len(s.levels) for s in self.task.skills}
+        for item in plan.items:
+            if item.skill not in names or not 0 <= item.level < self.task.num_levels or item.count < 0:
+                raise ValueError(
+                    f"plan item {item} must name a skill of this env's task {sorted(names)}, a level in "
+                    f"[0, {self.task.num_levels - 1}] and a non-negative count"
+                )
+        if plan.total > self.state.budget_left:
+            raise ValueError(f"the plan asks for {plan.total} examples but {self.state.budget_left} are left")
+        return self.complete(self.prepare_plan(plan))
+
+    def complete(self, prepared: Prepared):
+        """Train and evaluate on a prepared step, and close it."""
         if prepared.batch is None:  # nothing to train on: the student is unchanged, and so is its report
             return self.finish(prepared, empty_stats(), self.state.report)
         t = time.perf_counter()
@@ -208,6 +230,7 @@ class TeachEnv(gym.Env):
         """Generate and encode the data of a validated plan, and compose the batch the student trains on."""
         start = time.perf_counter() if start is None else start
         times = StepTimes()
+        self.last_plan = plan
         examples = self.generate(plan)
         replay = self.replay(len(examples))
         batch = None

@@ -21,6 +21,7 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/MathDistill-v0": "teachgym.envs.distill:MathDistillEnv",
     "TeachGym/Custom-v0": "teachgym.envs.custom:CustomEnv",
     "TeachGym/CustomCurriculum-v0": "teachgym.envs.custom:CustomEnv",
+    "TeachGym/ReasoningGym-v0": "teachgym.envs.reasoning:ReasoningGymEnv",
 }
 # Ids that are another id's env class with some kwargs fixed (Gymnasium's registered ``kwargs``).
 ENV_KWARGS: dict[str, dict] = {"TeachGym/CustomCurriculum-v0": {"interface": "curriculum"}}

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import teachgym  # noqa: F401  (registers the ids)
+from tests.tiny_hf import shared_dir
 
 torch.set_num_threads(int(os.environ.get("TEACHGYM_TEST_THREADS", "1")))
 
@@ -24,6 +25,15 @@ SMALL: dict[str, dict] = {
     "TeachGym/MathDistill-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/Custom-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
     "TeachGym/CustomCurriculum-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
+    # reasoning-gym prompts need a pretrained student: a tiny random Llama built offline (tests.tiny_hf)
+    "TeachGym/ReasoningGym-v0": {
+        "datasets": ["chain_sum", "gcd"],
+        "levels": 2,
+        "student": shared_dir(),
+        "horizon": 3,
+        "examples_per_step": 16,
+        "eval_per_level": 3,
+    },
 }
 
 

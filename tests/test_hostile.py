@@ -571,6 +571,11 @@ BAD: dict[str, st.SearchStrategy | None] = {
         st.floats().filter(lambda x: not 0 < x < 1), st.booleans(), st.text(max_size=3), st.none(), st.integers()
     ),
     "interface": bad_choice(("skills", "curriculum")),
+    "datasets": st.one_of(
+        st.integers(), st.none(), st.just([]), st.just(["gcd", "gcd"]), st.text(max_size=6).map(lambda s: [s + "_x"])
+    ),
+    "levels": bad_ints(1),
+    "scoring": bad_choice(("verifier", "exact")),
 }
 
 KWARG_CASES = [(env_id, name) for env_id in ENV_IDS for name in env_params(env_id) if BAD.get(name) is not None]

@@ -39,6 +39,9 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
 
 def build(directory: Path, *, hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
     """Write a tiny Llama + tokenizer to ``directory`` (returned)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     tokenizer = build_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -57,3 +60,19 @@ def build(directory: Path, *, hidden: int = 32, layers: int = 2, seed: int = 0) 
     LlamaForCausalLM(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def shared_dir() -> str:
+    """One tiny model directory per test process (removed at exit), for static kwargs such as ``SMALL``."""
+    if "dir" not in _SHARED:
+        import atexit
+        import shutil
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="teachgym-tiny-llama-"))
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _SHARED["dir"] = build(path)
+    return str(_SHARED["dir"])

@@ -359,6 +359,12 @@ class HFStudent(CausalLMStudent):
         return out
 
     @property
+    def config(self) -> str:
+        """A one-line description (``teachgym info``)."""
+        how = "full fine-tuning" if self.lora is None else f"LoRA r={self.lora['r']} alpha={self.lora['alpha']}"
+        return f"{self.name} ({type(self.model).__name__}, {how}, {self.evaluation} evaluation)"
+
+    @property
     def num_trainable(self) -> int:
         return sum(p.numel() for p in self.trainable_parameters())
 
