@@ -50,7 +50,7 @@ AGENTS = {
     "sec": SECTeacher,
     "lookahead": LookaheadTeacher,
     "sb3": _lazy("sb3", "SB3Teacher"),  # path=: a model saved by python -m teachgym.agents.sb3
-    "llm": _lazy("llm", "LLMTeacher"),  # model_path=: a local LM directory; MathOpenEnded-v0
+    "llm": _lazy("llm", "LLMTeacher"),  # model_path=: a local LM directory or "smollm2-135m"; MathOpenEnded-v0
     **AGENTS_EXTRA,  # writers (MathOpenEnded-v0) and curriculum / skill-tree adapters; see AGENT_ENVS
     **MIX_AGENTS,  # MathDataMix-v0 and MathDistill-v0 teachers (agents/mix_agents.py); see AGENT_ENVS
 }

@@ -28,6 +28,7 @@ from gymnasium import spaces
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from teachgym.interfaces.open_ended import MAX_ANSWER, MAX_PROMPT
+from teachgym.students.hf import SMOLLM2, load_pretrained
 from teachgym.students.tokenizer import ALPHABET
 
 DROP_REASONS = ("not_a_pair", "empty", "too_long", "unknown_chars", "duplicate", "over_limit")
@@ -89,7 +90,8 @@ class LLMTeacher:
 
     Args:
         model_path: a local directory holding a transformers causal LM and its tokenizer
-            (``save_pretrained`` output); never a hub id: nothing is downloaded.
+            (``save_pretrained`` output), a ``.gguf`` file, or ``"smollm2-135m"`` (the shipped
+            SmolLM2-135M-Instruct, ``make smollm``); never a hub id: nothing is downloaded.
         max_new_tokens: tokens generated per step.
         temperature: sampling temperature; 0 decodes greedily.
         top_p: nucleus sampling mass (when sampling).
@@ -117,10 +119,11 @@ class LLMTeacher:
         dtype: str | None = None,
     ):
         path = Path(model_path)
-        if not path.is_dir():
+        local = str(model_path) == SMOLLM2 or str(model_path).endswith(".gguf")
+        if not path.is_dir() and not local:
             raise FileNotFoundError(
-                f"LLMTeacher loads a model from a local directory only (nothing is downloaded); "
-                f"{str(model_path)!r} is not a directory"
+                f"LLMTeacher loads a model from a local directory, a .gguf file or {SMOLLM2!r} (the shipped "
+                f"SmolLM2-135M-Instruct) only: nothing is downloaded; {str(model_path)!r} is none of these"
             )
         if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not temperature >= 0:
             raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
@@ -130,9 +133,15 @@ class LLMTeacher:
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, float(temperature), float(top_p)
         self.examples_per_call, self.seed, self.few_shot = examples_per_call, seed, few_shot
         self.device = torch.device(device)
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        extra = {} if dtype is None else {"dtype": getattr(torch, dtype)}
-        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **extra).to(self.device).eval()
+        if local:  # the shipped model or a GGUF file (dequantized by transformers through the gguf package)
+            model, self.tokenizer = load_pretrained(model_path, dtype=getattr(torch, dtype or "float32"))
+            self.model = model.to(self.device).eval()
+        else:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            extra = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+            self.model = (
+                AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **extra).to(self.device).eval()
+            )
         self.chat = getattr(self.tokenizer, "chat_template", None) is not None if chat is None else chat
         config = self.model.config
         context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)

