@@ -94,7 +94,9 @@ class MathDistillEnv(MathFamilyEnv):
     - ``skills`` (list[str]): the target skills (default ``["sub", "mul", "mod", "cmp", "word"]``;
       None: all ten).
     - ``label_cost`` (int): budget units per labelled example (default 4).
-    - ``teacher`` (str | None): a teacher safetensors file (None: the shipped one).
+    - ``teacher`` (str | None): a teacher safetensors file (None: the shipped one); with a pretrained
+      ``student`` (see Math-v0), a pretrained model sharing its tokenizer (a hub id, a directory or a
+      ``.gguf`` file; required), whose wrong skills are not known in advance (``teacher_wrong`` is {}).
     - ``mastery`` (float): val accuracy at which a level counts as mastered (levels, as Math-v0).
 
     Shared with Math-v0: ``horizon`` (int); ``examples_per_step`` (int) budget units per step;
@@ -104,7 +106,8 @@ class MathDistillEnv(MathFamilyEnv):
     ``rehearsal`` (float) free ground-truth replay of the base student's pretraining skills per
     example (default 0, unlike Math-v0: the measured configuration); ``checkpoint`` (str | None) the
     base student; ``split_seed`` (int); ``device``;
-    ``precision`` ("fp32", "bf16" or "tf32", as Math-v0).
+    ``precision`` ("fp32", "bf16" or "tf32", as Math-v0); ``student`` (None or a pretrained model, as
+    Math-v0).
 
     ``info`` adds ``budget_spent`` (units), ``target_examples`` (num_skills, 3) examples per skill and
     type so far (labels, soft, generated), ``teacher_wrong_targets`` (the last step's soft and generated

@@ -77,7 +77,10 @@ def skill_table(env: gym.Env, before: dict, after: dict, title: str) -> Table:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    env = gym.make(args.env, **_kwargs(args.kwargs))
+    kwargs = _kwargs(args.kwargs)
+    if args.student is not None:
+        kwargs["student"] = args.student
+    env = gym.make(args.env, **kwargs)
     _, info = env.reset(seed=0)
     u = env.unwrapped
     console.print(f"[bold]{args.env}[/bold]  (entry point {env.spec.entry_point})")
@@ -212,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("info", help="spaces, skills, prerequisites and the base student's accuracy")
     p.add_argument("env", nargs="?", default="TeachGym/Math-v0")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
+    p.add_argument("--student", default=None, help="a pretrained student, e.g. smollm2-135m (its base accuracy)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("replay", help="record an episode's data plans, and replay them on another student")
