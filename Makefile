@@ -10,7 +10,7 @@ JOBS    ?= 2
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,ray,lora,reasoning]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,ray,lora,reasoning,data]"
 	touch $(STAMP)
 
 run: $(STAMP)

