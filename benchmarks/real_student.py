@@ -133,12 +133,43 @@ def experiment(lines: list[str], seeds: list[int]) -> None:
     lines.append("")
 
 
+def writer(lines: list[str], steps: int = 3) -> None:
+    """The shipped SmolLM2-Instruct as the LLM teacher's writer on MathOpenEnded-v0 (the character student)."""
+    from teachgym.agents.llm import LLMTeacher, describe
+
+    env = gym.make("TeachGym/MathOpenEnded-v0")
+    teacher = LLMTeacher("smollm2-135m", max_new_tokens=256, examples_per_call=32, temperature=0.7)
+    obs, _ = env.reset(seed=0)
+    teacher.reset(env, seed=0)
+    lines += [
+        f"## SmolLM2-135M-Instruct as the LLM teacher's writer (MathOpenEnded-v0, {steps} steps, seed 0)",
+        "",
+        "| step | parsed from its output | accepted by the env | rejected (reason: count) | reward | write s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for step in range(1, steps + 1):
+        start = time.perf_counter()
+        action = teacher.act(obs)
+        seconds = time.perf_counter() - start
+        obs, reward, terminated, truncated, info = env.step(action)
+        rejected = ", ".join(f"{k}: {v}" for k, v in info["rejected"].items() if v) or "-"
+        lines.append(
+            f"| {step} | {describe(teacher.last_parsed)} | {info['accepted']} "
+            f"(verifiably wrong {info['verifiably_wrong']}) | {rejected} | {100 * reward:+.2f} | {seconds:.0f} |"
+        )
+        print(lines[-1], flush=True)
+        if terminated or truncated:
+            break
+    sample = [line for line in teacher.last_output.splitlines() if line.strip()][:6]
+    lines += ["", f"First lines it wrote at the last step: {sample!r}", ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/smollm2-cpu.md")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("cost", "base", "experiment"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("cost", "base", "experiment", "writer"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lines = [
@@ -154,6 +185,8 @@ def main() -> None:
         base_accuracy(lines)
     if "experiment" not in args.skip:
         experiment(lines, args.seeds)
+    if "writer" not in args.skip:
+        writer(lines)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 
