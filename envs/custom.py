@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
+from teachgym.envs.checkpoints import MATH_BASE_CONFIG
 from teachgym.envs.curriculum import MATH_DEFAULTS
 from teachgym.envs.math import MathFamilyEnv
 from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.students.causal_lm import MAX_NEW
 from teachgym.students.tokenizer import ALPHABET, unknown_chars
 from teachgym.tasks.jsonl import JsonlTask
 
@@ -17,10 +19,20 @@ from teachgym.tasks.jsonl import JsonlTask
 def check_char_student(task: JsonlTask) -> None:
     """The character student reads only its alphabet: say so before anything is built."""
     bad: set[str] = set()
+    longest, answer = 0, 0
     for cells in task._cells.values():
         for items in cells.values():
             for e in items:
                 bad |= unknown_chars(e.prompt) | unknown_chars(e.answer)
+                longest, answer = max(longest, len(e.prompt) + len(e.answer) + 2), max(answer, len(e.answer))
+    width = MATH_BASE_CONFIG.max_length
+    if longest > width or (not task.exact_match and answer >= MAX_NEW):
+        raise ValueError(
+            f"the character student (student=None) cannot read this data: it is built for sequences of at most "
+            f"{width} tokens (BOS, prompt, answer, EOS) and decodes answers of at most {MAX_NEW - 1} characters, "
+            f"and the data has items of {longest} tokens and answers of {answer} characters; pass a pretrained "
+            "student, e.g. student='smollm2-135m' or a Hugging Face model directory"
+        )
     if bad:
         raise ValueError(
             f"the character student (student=None) cannot read this data: characters {''.join(sorted(bad))!r} are "

@@ -15,7 +15,7 @@ from safetensors import safe_open
 from teachgym.envs.checkpoints import MATH_TEACHER
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
 from teachgym.envs.math import check_file, check_student
-from teachgym.interfaces.distill import DistillInterface
+from teachgym.interfaces.distill import MODES, DistillInterface, unit_cost
 from teachgym.students.distill import TeacherModel
 from teachgym.types import DataPlan, Example, Report
 
@@ -194,7 +194,7 @@ class MathDistillEnv(MathFamilyEnv):
         if pretrained:
             from teachgym.students.hf import HFTeacher
 
-            self.teacher = HFTeacher(teacher, self.student, device)
+            self.teacher = HFTeacher(teacher, self.student)
             self.teacher_wrong = {}  # unknown for a real model: the env measures where it is wrong
         else:
             self.teacher = TeacherModel(path, device)
@@ -242,6 +242,15 @@ class MathDistillEnv(MathFamilyEnv):
                 examples[i] = Example(e.skill, e.level, e.prompt, answer, e.source)
         self.state.teacher_wrong_targets = int(wrong)
         return examples
+
+    def plan_sources(self) -> set[str]:
+        return set(MODES)
+
+    def plan_cost(self, plan: DataPlan) -> int:
+        """Budget units: a labelled example costs ``label_cost``, the others 1 (explicit examples: none)."""
+        if plan.examples:
+            raise ValueError("MathDistill-v0 trains on (skill, level, target type) buckets, not on written examples")
+        return sum(item.count * unit_cost(item.source, self.label_cost) for item in plan.items)
 
     def info_fields(self) -> dict[str, Any]:
         return {**super().info_fields(), "teacher_wrong": dict(self.teacher_wrong)}

@@ -25,7 +25,7 @@ import gymnasium as gym
 import numpy as np
 
 from teachgym.interfaces.base import EpisodeState, Interface
-from teachgym.types import Batch, DataPlan, Example, Report, StepTimes, Student, Task, TrainStats
+from teachgym.types import Batch, DataPlan, Example, PlanItem, Report, StepTimes, Student, Task, TrainStats
 
 REGIMES = ("continual", "accumulate")
 
@@ -190,21 +190,48 @@ class TeachEnv(gym.Env):
 
     def step_plan(self, plan: DataPlan):
         """A step that trains on ``plan`` instead of the teacher's action (replaying a recorded episode's
-        data plans, ``teachgym.replay``); the plan is checked against this env's task and budget first."""
+        data plans, ``teachgym.replay``). ``check_plan`` refuses, before anything changes, a plan this env
+        cannot train on exactly as recorded."""
         if self.state is None:
             raise RuntimeError("call reset() before step_plan()")
+        self.check_plan(plan)
+        return self.complete(self.prepare_plan(plan))
+
+    def check_plan(self, plan: DataPlan) -> None:
+        """Raise ValueError/TypeError unless every bucket and example of ``plan`` is one this env's task,
+        sources and teacher model provide, and the plan fits the budget left (``plan_cost``)."""
         if not isinstance(plan, DataPlan):
             raise TypeError(f"plan must be a DataPlan, got {type(plan).__name__}")
-        names = {s.name: len(s.levels) for s in self.task.skills}
+        skills = {s.name for s in self.task.skills}
+        sources = self.plan_sources()
         for item in plan.items:
-            if item.skill not in names or not 0 <= item.level < self.task.num_levels or item.count < 0:
+            if (
+                not isinstance(item, PlanItem)
+                or item.skill not in skills
+                or not 0 <= item.level < self.task.num_levels
+                or item.count < 0
+                or item.source not in sources
+            ):
                 raise ValueError(
-                    f"plan item {item} must name a skill of this env's task {sorted(names)}, a level in "
-                    f"[0, {self.task.num_levels - 1}] and a non-negative count"
+                    f"plan item {item} must name a skill of this env's task {sorted(skills)}, a level in "
+                    f"[0, {self.task.num_levels - 1}], a non-negative count and a source from {sorted(sources)}"
                 )
-        if plan.total > self.state.budget_left:
-            raise ValueError(f"the plan asks for {plan.total} examples but {self.state.budget_left} are left")
-        return self.complete(self.prepare_plan(plan))
+            if item.kd_weight > 0 and self.teacher_model is None:
+                raise ValueError(f"plan item {item} distils (kd_weight > 0) but this env has no teacher model")
+        for e in plan.examples:
+            if not isinstance(e, Example) or e.skill not in skills or not 0 <= e.level < self.task.num_levels:
+                raise ValueError(f"plan example {e!r} must be an Example of a skill and level of this env's task")
+        cost = self.plan_cost(plan)
+        if cost > self.state.budget_left:
+            raise ValueError(f"the plan costs {cost} budget units but {self.state.budget_left} are left")
+
+    def plan_sources(self) -> set[str]:
+        """The ``PlanItem.source`` names this env generates: the task's ("clean") and its data sources."""
+        return {"clean", *self.sources}
+
+    def plan_cost(self, plan: DataPlan) -> int:
+        """The budget a plan spends (one unit per example here)."""
+        return plan.total
 
     def complete(self, prepared: Prepared):
         """Train and evaluate on a prepared step, and close it."""

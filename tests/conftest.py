@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: no test may reach a model hub
 from pathlib import Path
 
 import pytest

@@ -18,7 +18,7 @@ from teachgym.tasks.math import MathTask
 from teachgym.types import Example
 from tests.conftest import SMALL
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # nothing here may reach a hub
+assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by conftest before any import: nothing may reach a hub
 
 
 def examples(skill: str = "add", n: int = 32, seed: int = 0) -> list[Example]:
@@ -56,6 +56,8 @@ def test_teacher_forced_exact_match_agrees_with_real_greedy_decoding(tiny_hf):
     assert (right == decoded).mean() >= 0.95  # and in practice they agree
     s.evaluation = "generate"
     assert (s.evaluate(probe)[0] == decoded).all()
+    spaced = [Example(e.skill, e.level, e.prompt, f" {e.answer} ") for e in probe]  # compared stripped
+    assert (s.evaluate(spaced)[0] == decoded).all()
 
 
 def test_lora_trains_only_the_adapter(tiny_hf):
@@ -90,9 +92,15 @@ def test_state_round_trip_continues_bit_identically(tiny_hf):
 def test_gradient_accumulation_matches_one_big_batch(tiny_hf):
     a = HFStudent(tiny_hf, lr=1e-2, batch_size=16)
     b = HFStudent(tiny_hf, lr=1e-2, batch_size=16, micro_batch_size=4)
+    forwards = []
+    b.model.register_forward_hook(lambda module, args, out: forwards.append(len(out.logits)))
+    stats = []
     for s in (a, b):
         s.reset(0)
-        s.train(examples())
+        stats.append(s.train(examples()))
+    assert forwards == [4] * 8  # 32 rows: 2 updates of 16, each 4 forwards of 4
+    assert stats[0].loss == pytest.approx(stats[1].loss, rel=1e-5)  # the same mean loss per update
+    np.testing.assert_allclose(stats[0].row_loss, stats[1].row_loss, rtol=1e-5)
     for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters(), strict=True):
         assert torch.allclose(p, q, atol=1e-5), n
 

@@ -66,6 +66,9 @@ def test_a_small_cell_repeats_only_once_exhausted(tmp_path):
         ("last_number", None, "7 or maybe 8", "#### 7", False),
         ("regex", r"answer: (\w+)", "the answer: yes.", "yes", True),
         ("regex", r"answer: (\w+)", "yes", "yes", False),
+        ("regex", r"answer: (\d+)?", "answer: ", "7", False),  # an optional group that matched nothing
+        ("last_number", None, "pairs (3,4) and (1,2)", "2", True),  # 1,2 is two numbers, not 12
+        ("numeric", None, "1,234.5", "1234.5", True),
         ("tests.test_jsonl_task:same_length", None, "abc", "xyz", True),
     ],
 )
@@ -86,6 +89,7 @@ def test_scorers(scorer, pattern, output, answer, right):
         ([{"prompt": "a", "answer": ["x"], "skill": "s"}], {}, r":1: field 'answer' must be text"),
         (items(50) + items(50, level=2), {}, r"levels \[0, 2\]; levels must be 0..n-1"),
         (items(5, answer=lambda i: "n/a"), {"scorer": "numeric"}, r":1: the scorer 'numeric' cannot read"),
+        (items(5, answer=lambda i: "none"), {"scorer": "last_number"}, r":1: the scorer 'last_number' cannot read"),
         (
             [*items(40), {"prompt": "s l0 q1?", "answer": "x", "skill": "s"}],
             {},
@@ -101,6 +105,21 @@ def test_scorers(scorer, pattern, output, answer, right):
 def test_bad_data_is_refused_naming_file_line_and_field(tmp_path, lines, kwargs, message):
     with pytest.raises(ValueError, match=message):
         JsonlTask(write(tmp_path, lines), **kwargs)
+
+
+def test_line_separators_inside_strings_and_a_byte_order_mark_are_data(tmp_path):
+    lines = [json.dumps(item, ensure_ascii=False) for item in items(60)]
+    lines[0] = json.dumps({"prompt": "a\u2028b\x85c?", "answer": "1", "skill": "s"}, ensure_ascii=False)
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    task = JsonlTask(str(path))
+    assert sum(sum(c.values()) for c in task.counts().values()) == 60
+
+
+def test_regex_data_may_give_bare_answers(tmp_path):
+    task = JsonlTask(write(tmp_path, items(60)), scorer="regex", pattern=r"answer: (\d+)")
+    e = task.generate("s", 0, 1, np.random.default_rng(0))[0]
+    assert task.score(e, f"the answer: {e.answer}") and not task.score(e, e.answer + "0")
 
 
 def test_non_utf8_and_missing_files_are_named(tmp_path):
@@ -131,13 +150,17 @@ def test_a_non_exact_scorer_decodes_the_students_answers(tmp_path, monkeypatch):
     real = student.generate
     monkeypatch.setattr(student, "generate", lambda prompts: calls.append(len(prompts)) or real(prompts))
     env.reset(seed=0)
+    calls.clear()  # (reset evaluated the base student)
     env.step(env.action_space.sample())
-    assert calls and calls[-1] == len(env.unwrapped.val) + len(env.unwrapped.test)
+    assert calls == [len(env.unwrapped.val) + len(env.unwrapped.test)]
 
 
-def test_the_char_student_refuses_data_outside_its_alphabet(tmp_path):
+def test_the_char_student_refuses_data_outside_its_alphabet_or_size(tmp_path):
     data = write(tmp_path, items(60, skill="Upper"))
     with pytest.raises(ValueError, match=r"cannot read this data.*student='smollm2-135m'"):
+        gym.make("TeachGym/Custom-v0", data=data)
+    data = write(tmp_path, items(60, answer=lambda i: "1" * 40), "long.jsonl")
+    with pytest.raises(ValueError, match=r"at most 40 tokens"):
         gym.make("TeachGym/Custom-v0", data=data)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from teachgym.registration import agents_module
 from teachgym.replay import load_plans, record, replay, save_plans
-from teachgym.types import DataPlan, PlanItem
+from teachgym.types import DataPlan, Example, PlanItem
 from tests.conftest import SMALL
 
 KW = SMALL["TeachGym/Math-v0"]
@@ -38,8 +38,25 @@ def test_a_plan_the_env_cannot_train_on_is_refused_before_training():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="must name a skill of this env's task"):
         env.unwrapped.step_plan(DataPlan(items=(PlanItem("word", 0, 8),)))
-    with pytest.raises(ValueError, match="examples but"):
+    with pytest.raises(ValueError, match="budget units but"):
         env.unwrapped.step_plan(DataPlan(items=(PlanItem("add", 0, 10**6),)))
     with pytest.raises(TypeError, match="plan must be a DataPlan"):
         env.unwrapped.step_plan([("add", 0, 8)])
-    assert env.unwrapped.state.step == 0
+    with pytest.raises(ValueError, match="a source from"):  # a source this env does not have
+        env.unwrapped.step_plan(DataPlan(items=(PlanItem("add", 0, 8, source="noisy-40"),)))
+    with pytest.raises(ValueError, match="no teacher model"):
+        env.unwrapped.step_plan(DataPlan(items=(PlanItem("add", 0, 8, kd_weight=0.5),)))
+    with pytest.raises(ValueError, match="must be an Example of a skill"):
+        env.unwrapped.step_plan(DataPlan(examples=(Example("word", 0, "1+1=", "2"),)))
+    assert env.unwrapped.state.step == 0 and env.unwrapped.last_plan is None  # nothing ran
+
+
+def test_distill_plans_cost_budget_units():
+    env = gym.make("TeachGym/MathDistill-v0", **SMALL["TeachGym/MathDistill-v0"])
+    env.reset(seed=0)
+    left = env.unwrapped.state.budget_left
+    label_cost = env.unwrapped.label_cost
+    with pytest.raises(ValueError, match="costs"):
+        env.unwrapped.step_plan(DataPlan(items=(PlanItem("sub", 0, left // label_cost + 1, source="labels"),)))
+    with pytest.raises(ValueError, match="a source from"):
+        env.unwrapped.step_plan(DataPlan(items=(PlanItem("sub", 0, 4),)))  # "clean" is not a distill target

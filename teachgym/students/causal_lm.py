@@ -330,7 +330,7 @@ class CausalLMStudent:
             denominator = mask[:, 1:].sum()
             self.optimizer.zero_grad(set_to_none=True)
             step = self.micro_batch_size or len(idx)  # gradient accumulation over micro-batches
-            loss_sum = 0.0
+            loss_sum, trained = 0.0, []
             for lo in range(0, len(idx), step):
                 rows = slice(lo, lo + step)
                 loss, row_ce = self._loss(ids[rows], mask[rows], idx[rows], data, weight, temp, teacher, denominator)
@@ -343,9 +343,11 @@ class CausalLMStudent:
                         diverged=True,
                         row_loss=row_loss,
                     )
-                row_loss[idx[rows].numpy()] = row_ce
+                trained.append((idx[rows].numpy(), row_ce))
                 loss.backward()
                 loss_sum += loss.item()
+            for rows, ce in trained:  # only rows of an update that completes count as trained
+                row_loss[rows] = ce
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.trainable_parameters(), self.grad_clip)
             for group in self.optimizer.param_groups:

@@ -70,7 +70,7 @@ def resolve_model(model: str | os.PathLike) -> tuple[str, str | None]:
     for a local path that does not exist or a GGUF file without the ``gguf`` package."""
     if not isinstance(model, str | os.PathLike) or not str(model):
         raise ValueError(f"model must be {SMOLLM2!r}, a hub id, a local model directory or a .gguf file, got {model!r}")
-    path = shipped_smollm2() if str(model) == SMOLLM2 else Path(model)
+    path = shipped_smollm2() if str(model) == SMOLLM2 else Path(model).expanduser()
     if str(path).endswith(".gguf"):
         if not path.is_file():
             raise FileNotFoundError(f"model: the GGUF file {str(model)!r} does not exist")
@@ -109,14 +109,16 @@ def _write_cache(lm, tokenizer, cache: Path) -> None:
     import shutil
     import tempfile
 
+    tmp = None
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".partial-"))
         lm.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         tmp.rename(cache)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True) if "tmp" in locals() else None
+    except Exception:  # the model loaded fine: a cache that cannot be written only costs the next load
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_pretrained(model: str | os.PathLike, *, dtype: torch.dtype = torch.float32, device: str = "cpu"):
@@ -132,7 +134,9 @@ def load_pretrained(model: str | os.PathLike, *, dtype: torch.dtype = torch.floa
         where, extra = str(cache), {}  # dequantized before: ~10x faster than converting again
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **extra)
-        lm = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **extra)
+        # a GGUF file is dequantized (and cached) in float32 whatever dtype is asked, so every load of the
+        # same file gives the same weights; the cast comes after
+        lm = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32 if gguf else dtype, **extra)
         if gguf is not None:  # dequantized to plain float weights: drop the marker that forbids saving them
             lm.hf_quantizer, lm.is_quantized = None, False
             if hasattr(lm.config, "quantization_config"):
@@ -144,7 +148,20 @@ def load_pretrained(model: str | os.PathLike, *, dtype: torch.dtype = torch.floa
             f"model: could not load {str(model)!r} ({err}). Without internet, pass a local directory or a .gguf "
             f"file, or {SMOLLM2!r}."
         ) from None
-    return lm.to(device), tokenizer
+    return lm.to(device=device, dtype=dtype), tokenizer
+
+
+def _cuda_devices() -> list[int]:
+    """Every CUDA device (``torch.manual_seed`` reseeds them all, so a forked RNG must restore them all)."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+def _positive(name: str, value: Any, *, integer: bool = False, zero: bool = False) -> None:
+    kind = int if integer else (int, float)
+    ok = not isinstance(value, bool) and isinstance(value, kind) and (value >= 0 if zero else value > 0)
+    if not ok or (not integer and not np.isfinite(value)):
+        what = "integer" if integer else "finite number"
+        raise ValueError(f"{name} must be a {'non-negative' if zero else 'positive'} {what}, got {value!r}")
 
 
 def _check_lora(lora: Any) -> dict[str, Any]:
@@ -181,6 +198,7 @@ class HFStudent(CausalLMStudent):
         evaluation: "teacher-forced" or "generate" (see the module docstring).
         max_new_tokens: tokens a decoded answer may take (EOS included).
         eval_batch_size: rows per evaluation forward.
+        frozen: a model that is only read (e.g. a distillation teacher): nothing trains.
     """
 
     def __init__(
@@ -200,18 +218,23 @@ class HFStudent(CausalLMStudent):
         evaluation: str = "teacher-forced",
         max_new_tokens: int = 16,
         eval_batch_size: int = 64,
+        frozen: bool = False,
     ):
         if evaluation not in EVALUATIONS:
             raise ValueError(f"evaluation must be one of {EVALUATIONS}, got {evaluation!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         for name, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if micro_batch_size is not None and (
-            isinstance(micro_batch_size, bool) or not isinstance(micro_batch_size, int) or micro_batch_size <= 0
-        ):
-            raise ValueError(f"micro_batch_size must be None or a positive integer, got {micro_batch_size!r}")
+            _positive(name, value, integer=True)
+        _positive("eval_batch_size", eval_batch_size, integer=True)
+        _positive("warmup", warmup, integer=True, zero=True)
+        _positive("lr", lr)
+        _positive("weight_decay", weight_decay, zero=True)
+        _positive("grad_clip", grad_clip, zero=True)
+        if micro_batch_size is not None:
+            _positive("micro_batch_size", micro_batch_size, integer=True)
+        if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", device):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
@@ -238,13 +261,20 @@ class HFStudent(CausalLMStudent):
                 target_modules=self.lora["target_modules"],
                 task_type="CAUSAL_LM",
             )
-            with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            with torch.random.fork_rng(devices=_cuda_devices()), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=FutureWarning)  # peft calls a deprecated transformers API
                 torch.manual_seed(0)  # the adapter's initialisation is part of the base student
                 base = get_peft_model(base, config)
         self.model = base
+        self._decoded: tuple[tuple[str, ...], list[str]] | None = None  # the last decoding, until weights change
+        if frozen:  # a model only read (a distillation teacher): no copy of its weights, no optimizer
+            self.model.requires_grad_(False)
         self.base_state = self._trainable_state()
-        self.optimizer = torch.optim.AdamW(self.trainable_parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        self.optimizer = (
+            None
+            if frozen
+            else torch.optim.AdamW(self.trainable_parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        )
         self.base_moments = {}
         self.generator = torch.Generator(device="cpu")
         self.updates = 0
@@ -262,7 +292,9 @@ class HFStudent(CausalLMStudent):
     def reset(self, seed: int) -> None:
         """The base weights (with LoRA: the adapter's initial weights), a fresh AdamW, reseeded shuffling."""
         self._load_trainable(self.base_state)
-        self.optimizer.state.clear()
+        self._decoded = None
+        if self.optimizer is not None:
+            self.optimizer.state.clear()
         self.generator.manual_seed(int(seed))
         self.updates = 0
 
@@ -278,6 +310,7 @@ class HFStudent(CausalLMStudent):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self._load_trainable(state["weights"])
+        self._decoded = None
         self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
         self.updates = int(state["updates"])
         self.generator.set_state(state["generator"])
@@ -351,9 +384,11 @@ class HFStudent(CausalLMStudent):
     def train(self, examples: Sequence[Example] | Encoded, *, teacher: Any = None):
         """As ``CausalLMStudent.train``; dropout (LoRA's) draws from a seed of the student's own generator,
         so a run is reproducible and the global torch RNG is left as it was."""
+        if self.optimizer is None:
+            raise TypeError("a frozen model does not train")
         seed = int(torch.randint(2**62, (1,), generator=self.generator))
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        self._decoded = None  # the weights change
+        with torch.random.fork_rng(devices=_cuda_devices()):
             torch.manual_seed(seed)
             return super().train(examples, teacher=teacher)
 
@@ -366,7 +401,7 @@ class HFStudent(CausalLMStudent):
         right, loss = self._teacher_forced(data, batch_size or self.eval_batch_size)
         if self.evaluation == "generate":
             outputs = self.generate(data.prompts)
-            right = np.array([o.strip() == a for o, a in zip(outputs, data.answers, strict=True)])
+            right = np.array([o.strip() == a.strip() for o, a in zip(outputs, data.answers, strict=True)])
         return right, loss
 
     @torch.inference_mode()
@@ -393,6 +428,9 @@ class HFStudent(CausalLMStudent):
     def generate(self, prompts: Sequence[str], max_new: int | None = None) -> list[str]:
         """Greedy answers, decoded in left-padded batches up to EOS (at most ``max_new_tokens`` tokens)."""
         max_new = max_new or self.max_new_tokens
+        key = (*prompts, max_new)
+        if self._decoded is not None and self._decoded[0] == key:
+            return list(self._decoded[1])  # same prompts, same weights: the same greedy answers
         was_training = self.model.training
         self.model.eval()
         out: list[str] = []
@@ -419,7 +457,24 @@ class HFStudent(CausalLMStudent):
                     out.append(self.tokenizer.decode(row[:cut], skip_special_tokens=True))
         finally:
             self.model.train(was_training)
-        return out
+        self._decoded = (key, out)
+        return list(out)
+
+    @torch.inference_mode()
+    def answer_kl(self, data: Encoded, target: torch.Tensor) -> np.ndarray:
+        """As ``CausalLMStudent.answer_kl``, in batches of ``eval_batch_size`` rows (a large vocabulary
+        makes the whole (rows, positions, vocabulary) tensor too big to hold at once)."""
+        self.model.eval()
+        out = []
+        for lo in range(0, len(data), self.eval_batch_size):
+            rows = slice(lo, lo + self.eval_batch_size)
+            logits = self.model(input_ids=data.ids[rows].to(self.device)).logits[:, :-1].float()
+            q_log = torch.log_softmax(logits, -1).cpu()
+            p_log = target[rows]
+            kl = (p_log.exp() * (p_log - q_log)).sum(-1)
+            m = data.mask[rows, 1:]
+            out.append(((kl * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy())
+        return np.concatenate(out) if out else np.zeros(0)
 
     @property
     def config(self) -> str:
@@ -437,16 +492,22 @@ class HFTeacher:
     interface as ``teachgym.students.distill.TeacherModel``. It must share the student's tokenizer (soft
     targets are compared token by token), e.g. a larger model of the same family."""
 
-    def __init__(self, model: str | os.PathLike, student: HFStudent, device: str = "cpu"):
-        self.lm = HFStudent(model, device=device, precision=student.precision, max_new_tokens=student.max_new_tokens)
-        if self.lm.tokenizer.get_vocab() != student.tokenizer.get_vocab():
+    def __init__(self, model: str | os.PathLike, student: HFStudent):
+        self.lm = HFStudent(
+            model,
+            device=str(student.device),
+            precision=student.precision,
+            max_new_tokens=student.max_new_tokens,
+            eval_batch_size=student.eval_batch_size,
+            frozen=True,
+        )
+        same = self.lm.tokenizer.get_vocab() == student.tokenizer.get_vocab() and self.lm.eos == student.eos
+        if not same:
             raise ValueError(
-                f"teacher: {str(model)!r} does not share the student's tokenizer ({student.name!r}); distillation "
-                "compares next-token distributions, so use a model of the same family"
+                f"teacher: {str(model)!r} does not share the student's tokenizer and end token ({student.name!r}); "
+                "distillation compares next-token distributions, so use a model of the same family"
             )
         self.model = self.lm.model.eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
         self.device = self.lm.device
 
     def greedy(self, prompts: Sequence[str]) -> list[str]:

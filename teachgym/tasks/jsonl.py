@@ -38,7 +38,7 @@ from teachgym.tasks.base import check_holdout, held_out
 from teachgym.types import Example, Skill
 
 SCORERS = ("exact", "numeric", "last_number", "regex", "module:function")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")  # 1,000 is one number; 1,2 two
 
 
 def _as_number(text: str) -> float | None:
@@ -101,7 +101,19 @@ class Scorer:
 
     def _pick(self, text: str) -> str | None:
         m = self._regex.search(text)
-        return None if m is None else (m.group(1) if self._regex.groups else m.group(0)).strip()
+        got = None if m is None else m.group(1) if self._regex.groups else m.group(0)
+        return None if got is None else got.strip()  # (an optional group that did not take part: no match)
+
+    def readable(self, answer: str) -> bool:
+        """Whether this scorer can read a reference answer (a number for numeric scorers; any text for a
+        regex, which compares with the answer itself where the pattern does not match it)."""
+        if self.scorer == "numeric":
+            return _as_number(answer) is not None
+        if self.scorer == "last_number":
+            return _last_number(answer) is not None
+        if self.scorer == "regex":
+            return bool(self._pick(answer) or answer.strip())
+        return self(answer, answer)
 
     def __call__(self, output: str, answer: str) -> bool:
         if self._fn is not None:
@@ -123,12 +135,14 @@ def read_jsonl(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
         raise ValueError(f"data must name JSONL files; {str(path)!r} is not a file")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # (a byte-order mark, as some editors write, is not data)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise ValueError(f"{path}:{line}: not UTF-8 (byte {err.start} of the file)") from None
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # only \n ends a line: JSON strings may hold U+2028 and friends, which str.splitlines would split on
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -190,7 +204,7 @@ class JsonlTask:
             for number, item in read_jsonl(path):
                 e = Example(item["skill"], item["level"], item["prompt"], item["answer"])
                 where = f"{path}:{number}"
-                if not self._score(e.answer, e.answer):
+                if not self._score.readable(e.answer):
                     raise ValueError(f"{where}: the scorer {scorer!r} cannot read the answer {e.answer!r}")
                 if e.prompt in seen:  # a repeated line is read once; a prompt filed twice differently is an error
                     if seen[e.prompt] == e:
@@ -243,7 +257,7 @@ class JsonlTask:
         return self._score(output, example.answer)
 
     def verify(self, example: Example) -> bool:
-        return self._score(example.answer, example.answer)
+        return self._score.readable(example.answer)
 
     def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
         """Up to ``per_level`` val and test items per (skill, level), skill-major then level; which items a

@@ -99,6 +99,7 @@ class ReasoningGymTask:
 
     def _draw(self, skill: str, level: int, seed: int, size: int) -> list[Example]:
         rg, _ = _library()
+        level = min(level, self._levels[skill] - 1)  # a level above the skill's hardest is its hardest
         dataset = rg.create_dataset(skill, **self.config(skill, level, seed, size))
         out = []
         for i in range(size):
@@ -108,10 +109,14 @@ class ReasoningGymTask:
 
     def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
         out: list[Example] = []
-        while len(out) < n:
+        for _ in range(_PATIENCE):
+            if len(out) >= n:
+                break
             size = max(2 * (n - len(out)), 8)
             batch = self._draw(skill, level, int(rng.integers(2**31)), size)
             out += [e for e in batch if held_out(e.prompt, self.holdout) == "train"]
+        if len(out) < n:
+            raise RuntimeError(f"dataset {skill!r} level {level} yields almost no training prompts")
         return out[:n]
 
     def score(self, example: Example, output: str) -> bool:
