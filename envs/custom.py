@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from teachgym.envs.checkpoints import MATH_BASE_CONFIG
 from teachgym.envs.curriculum import MATH_DEFAULTS
@@ -14,6 +15,7 @@ from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import MAX_NEW
 from teachgym.students.tokenizer import ALPHABET, unknown_chars
 from teachgym.tasks.jsonl import JsonlTask
+from teachgym.types import Task
 
 
 def check_char_student(task: JsonlTask) -> None:
@@ -41,7 +43,49 @@ def check_char_student(task: JsonlTask) -> None:
         )
 
 
-class CustomEnv(MathFamilyEnv):
+# The kwargs a GivenTaskEnv passes on unchanged from its subclass's signature (as ``family_kwargs`` does for Math).
+GIVEN_TASK_KWARGS = (
+    "interface",
+    "mastery",
+    "horizon",
+    "examples_per_step",
+    "budget",
+    "eval_per_level",
+    "lr",
+    "batch_size",
+    "warmup",
+    "regime",
+    "split_seed",
+    "device",
+    "precision",
+    "student",
+    "render_mode",
+)
+
+
+def given_task_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """The ``GIVEN_TASK_KWARGS`` among ``values`` (a subclass's ``locals()`` in ``__init__``)."""
+    return {name: values[name] for name in GIVEN_TASK_KWARGS}
+
+
+class GivenTaskEnv(MathFamilyEnv):
+    """A family env over a task built by the caller (your data, reasoning-gym): the skill-list or the
+    curriculum interface, no rehearsal of the Math base's skills, no character checkpoint."""
+
+    def __init__(self, task: Task, *, interface: str, mastery: float, **kwargs: Any):
+        if not isinstance(interface, str) or interface not in ("skills", "curriculum"):
+            raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
+        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
+            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
+        make_interface = (
+            partial(SkillListInterface, mastery=float(mastery)) if interface == "skills" else CurriculumInterface
+        )
+        super().__init__(
+            make_interface, skills=None, rehearsal=0.0, checkpoint=None, task=task, rehearsal_skills=(), **kwargs
+        )
+
+
+class CustomEnv(GivenTaskEnv):
     """
     ## Description
     Your data, your student: the task is JSON Lines files of ``{"prompt", "answer", "skill",
@@ -98,36 +142,9 @@ class CustomEnv(MathFamilyEnv):
         render_mode: str | None = None,
         interface: str = "skills",
     ):
-        if not isinstance(interface, str) or interface not in ("skills", "curriculum"):
-            raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
-        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
-            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
         if data == "" or data is None:
             raise ValueError("data must be a JSONL path or a list of them (each line: prompt, answer, skill, level)")
         task = JsonlTask(data, scorer=scorer, pattern=pattern, holdout=holdout)
         if student is None:
             check_char_student(task)
-        make_interface = (
-            partial(SkillListInterface, mastery=float(mastery)) if interface == "skills" else CurriculumInterface
-        )
-        super().__init__(
-            make_interface,
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=None,
-            rehearsal=0.0,
-            checkpoint=None,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
-            student=student,
-            render_mode=render_mode,
-            task=task,
-            rehearsal_skills=(),
-        )
+        super().__init__(task, **given_task_kwargs(locals()))

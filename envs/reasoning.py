@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 from teachgym.envs.curriculum import MATH_DEFAULTS
-from teachgym.envs.math import MathFamilyEnv
-from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.envs.custom import GivenTaskEnv, given_task_kwargs
 from teachgym.tasks.reasoning import ReasoningGymTask
 
 DEFAULT_DATASETS = ("chain_sum", "basic_arithmetic", "gcd", "lcm", "products", "gsm_symbolic")
 
 
-class ReasoningGymEnv(MathFamilyEnv):
+class ReasoningGymEnv(GivenTaskEnv):
     """
     ## Description
     The skills are reasoning-gym datasets (``teachgym.tasks.reasoning``): procedural generators with
@@ -68,10 +65,6 @@ class ReasoningGymEnv(MathFamilyEnv):
         render_mode: str | None = None,
         interface: str = "skills",
     ):
-        if not isinstance(interface, str) or interface not in ("skills", "curriculum"):
-            raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
-        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
-            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
         if student is None:
             raise ValueError(
                 "student must be a pretrained model here (reasoning-gym prompts are English text the character "
@@ -80,27 +73,4 @@ class ReasoningGymEnv(MathFamilyEnv):
         task = ReasoningGymTask(
             list(datasets) if isinstance(datasets, tuple) else datasets, levels=levels, holdout=holdout, scoring=scoring
         )
-        make_interface = (
-            partial(SkillListInterface, mastery=float(mastery)) if interface == "skills" else CurriculumInterface
-        )
-        super().__init__(
-            make_interface,
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=None,
-            rehearsal=0.0,
-            checkpoint=None,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
-            student=student,
-            render_mode=render_mode,
-            task=task,
-            rehearsal_skills=(),
-        )
+        super().__init__(task, **given_task_kwargs(locals()))

@@ -105,7 +105,19 @@ class Encoded:
         weight: np.ndarray | float | None = None,
     ) -> Encoded:
         ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
-        n = len(examples)
+        return cls.build(ids, mask, kd_weight, temperature, weight)
+
+    @classmethod
+    def build(
+        cls,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        kd_weight: np.ndarray | float | None = None,
+        temperature: np.ndarray | float | None = None,
+        weight: np.ndarray | float | None = None,
+    ) -> Encoded:
+        """Rows of ``ids``/``mask`` with per-row targets (one value for all rows, or one per row)."""
+        n = ids.shape[0]
 
         def rows(value: np.ndarray | float | None, default: float | None) -> torch.Tensor | None:
             value = default if value is None else value

@@ -365,20 +365,9 @@ class HFStudent(CausalLMStudent):
         for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
             ids[i, : len(row)] = torch.tensor(row)
             mask[i, start : len(row)] = 1.0
-        encoded = Encoded(ids, mask)
+        encoded = Encoded.build(ids, mask, kd_weight, temperature, weight)
         encoded.prompts = [e.prompt for e in examples]  # for evaluation="generate"
         encoded.answers = [e.answer for e in examples]
-        n = len(examples)
-
-        def per_row(value: Any, default: float | None) -> torch.Tensor | None:
-            value = default if value is None else value
-            return (
-                None if value is None else torch.as_tensor(np.broadcast_to(np.asarray(value, np.float32), (n,)).copy())
-            )
-
-        encoded.weight = per_row(weight, None)
-        if kd_weight is not None:
-            encoded.kd_weight, encoded.temperature = per_row(kd_weight, None), per_row(temperature, 1.0)
         return encoded
 
     def train(self, examples: Sequence[Example] | Encoded, *, teacher: Any = None):
