@@ -661,7 +661,8 @@ OTHERS = {
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_valid_edge_kwargs_construct(env_id):
     params = env_params(env_id)
-    env = make_quiet(env_id, **{k: v for k, v in SMALLEST.items() if k in params})
+    small = small_kwargs(env_id)  # (what an id needs beyond them: its data, datasets, a student it can read)
+    env = make_quiet(env_id, **{**small, **{k: v for k, v in SMALLEST.items() if k in params}})
     env.reset(seed=0)
     env.action_space.seed(0)
     action = {OPEN: [("12+7=", "19")], TREE: np.array([1, 0, 0]), CURRICULUM: 0}.get(env_id)
@@ -669,7 +670,7 @@ def test_valid_edge_kwargs_construct(env_id):
     check_transition(env, out)
     assert out[2] or out[3]  # horizon 1 and budget 1: the first step ends the episode
     env.close()
-    make_quiet(env_id, **{k: v for k, v in OTHERS.items() if k in params}).close()
+    make_quiet(env_id, **{**small, **{k: v for k, v in OTHERS.items() if k in params}}).close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
