@@ -14,9 +14,10 @@ lambda, no assignment, no f-string, no starred argument, no keyword but ``sorted
 
 Limits, all checked *before* the work they bound is done, so a hostile program is refused fast:
 ``MAX_TEXT`` characters of program text, nested at most ``MAX_DEPTH`` deep; ``fuel`` interpreter
-steps (each node, each item a builtin or comprehension touches); ``MAX_BITS`` bits of any integer (``9**9**9`` is refused from the operands'
-sizes, not computed); ``MAX_ITEMS`` items of any string, list or range. Every failure is a
-``Rejected`` with a ``reason``; nothing else escapes ``run`` (a fuzz test checks it), and a program
+steps (each node, each item a builtin or comprehension touches); ``MAX_BITS`` bits of any integer
+(``9**9**9`` is refused from the operands' sizes, not computed); ``MAX_ITEMS`` items of any string,
+list or range. Every failure is a ``Rejected`` with a ``reason``; nothing else escapes ``run`` (a fuzz
+test checks it), and a program
 that raises (``1 // 0``) is rejected with the error's name.
 """
 
