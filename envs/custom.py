@@ -3,7 +3,7 @@ student on your own JSONL data."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -15,20 +15,18 @@ from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import MAX_NEW
 from teachgym.students.tokenizer import ALPHABET, unknown_chars
 from teachgym.tasks.jsonl import JsonlTask
-from teachgym.types import Task
+from teachgym.types import Example, Task
 
 
-def check_char_student(task: JsonlTask) -> None:
-    """The character student reads only its alphabet: say so before anything is built."""
+def check_char_student(examples: Iterable[Example], exact_match: bool = True) -> None:
+    """The character student reads only its alphabet and short items: say so before anything is built."""
     bad: set[str] = set()
     longest, answer = 0, 0
-    for cells in task._cells.values():
-        for items in cells.values():
-            for e in items:
-                bad |= unknown_chars(e.prompt) | unknown_chars(e.answer)
-                longest, answer = max(longest, len(e.prompt) + len(e.answer) + 2), max(answer, len(e.answer))
+    for e in examples:
+        bad |= unknown_chars(e.prompt) | unknown_chars(e.answer)
+        longest, answer = max(longest, len(e.prompt) + len(e.answer) + 2), max(answer, len(e.answer))
     width = MATH_BASE_CONFIG.max_length
-    if longest > width or (not task.exact_match and answer >= MAX_NEW):
+    if longest > width or (not exact_match and answer >= MAX_NEW):
         raise ValueError(
             f"the character student (student=None) cannot read this data: it is built for sequences of at most "
             f"{width} tokens (BOS, prompt, answer, EOS) and decodes answers of at most {MAX_NEW - 1} characters, "
@@ -146,5 +144,7 @@ class CustomEnv(GivenTaskEnv):
             raise ValueError("data must be a JSONL path or a list of them (each line: prompt, answer, skill, level)")
         task = JsonlTask(data, scorer=scorer, pattern=pattern, holdout=holdout)
         if student is None:
-            check_char_student(task)
+            check_char_student(
+                (e for cells in task._cells.values() for items in cells.values() for e in items), task.exact_match
+            )
         super().__init__(task, **given_task_kwargs(locals()))
