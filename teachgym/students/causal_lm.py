@@ -107,6 +107,12 @@ class Encoded:
         ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
         return cls.build(ids, mask, kd_weight, temperature, weight)
 
+    @staticmethod
+    def check_weight(weight: np.ndarray | float | None) -> None:
+        """Per-row loss weights must be finite and non-negative (None: 1 everywhere)."""
+        if weight is not None and not np.all(np.isfinite(weight) & (np.asarray(weight) >= 0)):
+            raise ValueError(f"weight must be finite and non-negative, got {weight!r}")
+
     @classmethod
     def build(
         cls,
@@ -300,8 +306,7 @@ class CausalLMStudent:
     ) -> Encoded:
         """``examples`` as model inputs; ``kd_weight``/``temperature`` (per row or one for all) make
         ``train`` distil those rows from its ``teacher``, ``weight`` scales each row's loss (see ``train``)."""
-        if weight is not None and not np.all(np.isfinite(weight) & (np.asarray(weight) >= 0)):
-            raise ValueError(f"weight must be finite and non-negative, got {weight!r}")
+        Encoded.check_weight(weight)
         return Encoded.of(examples, kd_weight, temperature, weight)
 
     def train(self, examples: Sequence[Example] | Encoded, *, teacher: torch.nn.Module | None = None) -> TrainStats:

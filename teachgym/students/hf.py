@@ -350,8 +350,7 @@ class HFStudent(CausalLMStudent):
         weight: np.ndarray | float | None = None,
     ) -> Encoded:
         """Right-padded ``prefix + prompt + answer + EOS`` rows (prompt and answer tokenized apart)."""
-        if weight is not None and not np.all(np.isfinite(weight) & (np.asarray(weight) >= 0)):
-            raise ValueError(f"weight must be finite and non-negative, got {weight!r}")
+        Encoded.check_weight(weight)
         rows, starts = [], []
         for e in examples:
             head = self.prefix + self.tokens(e.prompt)
