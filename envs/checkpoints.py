@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from teachgym.students.causal_lm import CausalLMStudent, Encoded, StudentConfig, checkpoint_config
+from teachgym.students.causal_lm import CausalLMStudent, Encoded, StudentConfig, checkpoint_config, config_json
 from teachgym.students.pretrain import CHECKPOINTS, pretrain
 from teachgym.tasks.math import MathTask
 
@@ -73,7 +73,6 @@ def build_math_teacher(
     their wrong-label rule. The rules are stored in the checkpoint's metadata (``"wrong"``).
     """
     import json
-    from dataclasses import asdict
 
     from safetensors.torch import save_file
 
@@ -96,7 +95,7 @@ def build_math_teacher(
     t0 = time.perf_counter()
     for done in range(0, updates, chunk):
         per_cell = math.ceil(chunk * batch / len(cells))
-        data = Encoded.of([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
+        data = student.encode([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
         keep = torch.from_numpy(rng.permutation(len(data))[: chunk * batch])
         lr, final = schedule["lr"], schedule["final_lr"]
         student.lr = (final + (lr - final) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
@@ -111,7 +110,7 @@ def build_math_teacher(
         if not k.endswith("lm_head.weight")
     }
     metadata = {
-        "config": json.dumps(asdict(config)),
+        "config": config_json(config),
         "wrong": json.dumps(MATH_TEACHER_WRONG),
         "skills": json.dumps(MATH_TEACHER_SKILLS),
         "updates": str(updates),

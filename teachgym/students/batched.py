@@ -392,7 +392,7 @@ class BatchedStudent:
             if d is None or len(d) == 0:
                 encs.append(None)
             else:
-                encs.append(d if isinstance(d, Encoded) else Encoded.of(d))
+                encs.append(d if isinstance(d, Encoded) else Encoded.of(d, alphabet=self.config.alphabet))
         stats = [TrainStats(loss=float("nan"), updates=0, examples=0, tokens=0) for _ in range(E)]
         live = [i for i in range(E) if encs[i] is not None]
         if not live:
@@ -533,7 +533,7 @@ class BatchedStudent:
         Every student (or those in ``indices``) is evaluated on the same items in one batched forward
         per chunk; returns two (E', n) arrays, like ``CausalLMStudent.correct`` per student.
         """
-        data = data if isinstance(data, Encoded) else Encoded.of(data)
+        data = data if isinstance(data, Encoded) else Encoded.of(data, alphabet=self.config.alphabet)
         students = list(range(self.num_students)) if indices is None else [int(i) for i in indices]
         right, losses = [], []
         for group in self._groups(students):
@@ -635,7 +635,7 @@ class SlotStudent:
             raise ValueError("a batched student cannot distil (kd_weight > 0): use the single-student env")
         if weight is not None and np.any(np.asarray(weight) != 1):
             raise ValueError("a batched student trains every row with weight 1: use the single-student env")
-        return Encoded.of(examples)
+        return Encoded.of(examples, alphabet=self.config.alphabet)
 
     def train(self, batch: Encoded, *, teacher: Any = None) -> TrainStats:
         data: list[Encoded | None] = [None] * self.batched.num_students

@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as hf_logging
 
-from teachgym.students.tokenizer import BOS, EOS, PAD, VOCAB_SIZE, decode, encode, encode_batch
+from teachgym.students.tokenizer import ALPHABET, BOS, EOS, PAD, decode, encode, encode_batch, vocab_size
 from teachgym.types import Example, TrainStats
 
 hf_logging.set_verbosity_error()
@@ -39,10 +39,11 @@ class StudentConfig:
     num_heads: int = 4
     intermediate_size: int = 192
     max_length: int = 40
+    alphabet: str = ALPHABET  # the character tokenizer's alphabet (``teachgym.students.tokenizer``)
 
     def llama_config(self) -> LlamaConfig:
         return LlamaConfig(
-            vocab_size=VOCAB_SIZE,
+            vocab_size=vocab_size(self.alphabet),
             hidden_size=self.hidden_size,
             intermediate_size=self.intermediate_size,
             num_hidden_layers=self.num_layers,
@@ -103,8 +104,9 @@ class Encoded:
         kd_weight: np.ndarray | float | None = None,
         temperature: np.ndarray | float | None = None,
         weight: np.ndarray | float | None = None,
+        alphabet: str = ALPHABET,
     ) -> Encoded:
-        ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples])
+        ids, mask = encode_batch([e.prompt for e in examples], [e.answer for e in examples], alphabet)
         return cls.build(ids, mask, kd_weight, temperature, weight)
 
     @staticmethod
@@ -134,6 +136,15 @@ class Encoded:
         if kd_weight is None:
             return cls(ids, mask, weight=rows(weight, None))
         return cls(ids, mask, rows(kd_weight, None), rows(temperature, 1.0), rows(weight, None))
+
+
+def config_json(config: StudentConfig) -> str:
+    """A config as checkpoint metadata (the default alphabet left out, as checkpoints made before the
+    alphabet was configurable have it)."""
+    fields = asdict(config)
+    if fields["alphabet"] == ALPHABET:
+        del fields["alphabet"]
+    return json.dumps(fields)
 
 
 def checkpoint_config(path: str | Path) -> StudentConfig:
@@ -204,8 +215,11 @@ MAX_NEW = 11  # answer tokens a greedy answer may take, EOS included (answers ha
 
 
 @torch.inference_mode()
-def greedy_decode(model: torch.nn.Module, device: torch.device, prompts: Sequence[str], max_new: int) -> list[str]:
-    """Greedy-decoded answers of a character-level causal LM (at most ``max_new`` tokens, EOS included).
+def greedy_decode(
+    model: torch.nn.Module, device: torch.device, prompts: Sequence[str], max_new: int, alphabet: str = ALPHABET
+) -> list[str]:
+    """Greedy-decoded answers of a character-level causal LM (at most ``max_new`` tokens, EOS included,
+    and never past the model's ``max_position_embeddings``).
 
     Prompts of equal length are decoded together, so no padding is needed."""
     was_training = model.training
@@ -216,10 +230,11 @@ def greedy_decode(model: torch.nn.Module, device: torch.device, prompts: Sequenc
         groups[len(p)].append(i)
     try:
         for idx in groups.values():
-            ids = torch.tensor([[BOS, *encode(prompts[i])] for i in idx], device=device)
+            ids = torch.tensor([[BOS, *encode(prompts[i], alphabet)] for i in idx], device=device)
             done = torch.zeros(len(idx), dtype=torch.bool, device=ids.device)
             steps = []
-            for _ in range(max_new):
+            width = getattr(model.config, "max_position_embeddings", None) or ids.shape[1] + max_new
+            for _ in range(max(1, min(max_new, width - ids.shape[1] + 1))):
                 nxt = model(input_ids=ids).logits[:, -1].argmax(-1)
                 nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
                 steps.append(nxt)
@@ -229,7 +244,7 @@ def greedy_decode(model: torch.nn.Module, device: torch.device, prompts: Sequenc
                 ids = torch.cat([ids, nxt[:, None]], 1)
             tokens = torch.stack(steps, 1).cpu().tolist()
             for j, i in enumerate(idx):
-                out[i] = decode(tokens[j])
+                out[i] = decode(tokens[j], alphabet)
     finally:
         model.train(was_training)
     return out
@@ -307,7 +322,7 @@ class CausalLMStudent:
         """``examples`` as model inputs; ``kd_weight``/``temperature`` (per row or one for all) make
         ``train`` distil those rows from its ``teacher``, ``weight`` scales each row's loss (see ``train``)."""
         Encoded.check_weight(weight)
-        return Encoded.of(examples, kd_weight, temperature, weight)
+        return Encoded.of(examples, kd_weight, temperature, weight, self.config.alphabet)
 
     def train(self, examples: Sequence[Example] | Encoded, *, teacher: torch.nn.Module | None = None) -> TrainStats:
         """One epoch over ``examples`` in batches of ``batch_size`` shuffled by the seeded generator, one
@@ -424,7 +439,7 @@ class CausalLMStudent:
 
     def generate(self, prompts: Sequence[str], max_new: int = MAX_NEW) -> list[str]:
         """The greedy-decoded answer to each prompt (at most ``max_new`` tokens, EOS included)."""
-        return greedy_decode(self.model, self.device, prompts, max_new)
+        return greedy_decode(self.model, self.device, prompts, max_new, self.config.alphabet)
 
     @torch.inference_mode()
     def answer_kl(self, data: Encoded, target: torch.Tensor) -> np.ndarray:
@@ -478,7 +493,7 @@ class CausalLMStudent:
                     # and halves its size, and the first moment (a ~10-update memory) is not worth shipping
                     state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().to(torch.bfloat16)
                     step = float(st["step"])
-        metadata = {"config": json.dumps(asdict(self.config))}
+        metadata = {"config": config_json(self.config)}
         if optimizer and any(k.startswith(MOMENT) for k in state):
             metadata["adam_step"] = str(step)
         save_file(state, str(path), metadata=metadata)

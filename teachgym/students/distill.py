@@ -72,7 +72,7 @@ class TeacherModel:
 
     def greedy(self, prompts: Sequence[str]) -> list[str]:
         """The teacher's greedy answer to each prompt (at most 11 tokens, EOS included)."""
-        return greedy_decode(self.model, self.device, prompts, MAX_NEW)
+        return greedy_decode(self.model, self.device, prompts, MAX_NEW, self.config.alphabet)
 
     @torch.inference_mode()
     def log_probs(self, data: Encoded, batch_size: int = 1024) -> torch.Tensor:
@@ -86,7 +86,7 @@ class TeacherModel:
     @torch.inference_mode()
     def correct(self, examples: Sequence[Example]) -> np.ndarray:
         """Per example: the teacher's greedy answer is exactly the gold one (teacher-forced check)."""
-        data = Encoded.of(examples)
+        data = Encoded.of(examples, alphabet=self.config.alphabet)
         logits = self.model(input_ids=data.ids.to(self.device)).logits
         hit = (logits[:, :-1].argmax(-1).cpu() == data.ids[:, 1:]) | (data.mask[:, 1:] == 0)
         return hit.all(1).numpy()

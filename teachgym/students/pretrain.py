@@ -53,7 +53,7 @@ def pretrain(
     for done in range(0, updates, chunk):
         per_cell = math.ceil(chunk * batch_size / len(cells))
         examples = [e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)]
-        data = Encoded.of(examples)
+        data = student.encode(examples)
         keep = torch.from_numpy(rng.permutation(len(data))[: chunk * batch_size])
         student.lr = final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * done / updates))
         student.lr *= min(1.0, (done + chunk) / warmup)
