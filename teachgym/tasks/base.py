@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from hashlib import blake2b
 
 import numpy as np
 
 from teachgym.types import Example, Skill, Task
+
+TEST_BELOW, VAL_BELOW = 15, 30  # hash buckets 0..14 test, 15..29 val, 30..99 train
+SPLIT_ROUND = 2048  # candidates drawn per round when building a split (at least)
+SPLIT_PATIENCE = 3  # rounds without a new val/test prompt before giving up
+
+# (level, n, rng) -> (prompts, gold answers): possibly fewer than n, of any partition
+Sampler = Callable[[int, int, np.random.Generator], tuple[Sequence[str], Sequence[str]]]
+
+
+def partition(skill: str, prompt: str) -> str:
+    """``"train"``, ``"val"`` or ``"test"``: the fixed split that ``prompt`` of ``skill`` belongs to (a pure
+    function of the two strings: blake2b is unsalted, so the same in every process, machine and seed)."""
+    digest = blake2b(f"{skill}|{prompt}".encode(), digest_size=8).digest()
+    bucket = int.from_bytes(digest, "big") % 100
+    return "test" if bucket < TEST_BELOW else "val" if bucket < VAL_BELOW else "train"
+
+
+def draw_split(
+    skill: str, level: int, per_level: int, sample: Sampler, rng: np.random.Generator, round_size: int = SPLIT_ROUND
+) -> dict[str, list[Example]]:
+    """``per_level`` distinct val and test examples of (skill, level) by rejection sampling of ``sample``,
+    at least ``round_size`` candidates at a time (a ValueError when the prompt space runs dry)."""
+    picked: dict[str, dict[str, str]] = {"val": {}, "test": {}}
+    idle = 0
+    while min(map(len, picked.values())) < per_level:
+        if idle == SPLIT_PATIENCE:
+            found = ", ".join(f"{len(v)} {k}" for k, v in picked.items())
+            raise ValueError(
+                f"per_level={per_level} is too large for skill {skill!r} level {level}: "
+                f"its prompt space yielded only {found} prompts"
+            )
+        before = sum(map(len, picked.values()))
+        for prompt, answer in zip(*sample(level, max(round_size, 8 * per_level), rng), strict=True):
+            part = partition(skill, prompt)
+            if part != "train" and len(picked[part]) < per_level:
+                picked[part].setdefault(prompt, answer)
+        idle = idle + 1 if sum(map(len, picked.values())) == before else 0
+    return {part: [Example(skill, level, p, a) for p, a in items.items()] for part, items in picked.items()}
 
 
 class SkillSubset:

@@ -50,30 +50,20 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 from numbers import Integral
 
 import numpy as np
 
+from teachgym.tasks.base import draw_split, partition
 from teachgym.types import Example, Skill
 
 NUM_LEVELS = 3
-_TEST_BELOW, _VAL_BELOW = 15, 30  # hash buckets 0..14 test, 15..29 val, 30..99 train
-_SPLIT_ROUND = 2048  # candidates drawn per round when building a split (at least)
-_SPLIT_PATIENCE = 3  # rounds without a new val/test prompt before giving up
 
 N = r"(0|[1-9]\d*)"  # a non-negative integer without leading zeros
 
 Prompts = tuple[Sequence[str], Sequence[str]]  # (prompts, answers), possibly fewer than asked for
 Sampler = Callable[[int, int, np.random.Generator], Prompts]  # (level, n, rng) -> prompts
 Reader = Callable[[str], tuple[str | None, int] | None]  # prompt -> (exact answer, level) or None
-
-
-def partition(skill: str, prompt: str) -> str:
-    """``"train"``, ``"val"`` or ``"test"``: the fixed split that ``prompt`` of ``skill`` belongs to."""
-    digest = blake2b(f"{skill}|{prompt}".encode(), digest_size=8).digest()
-    bucket = int.from_bytes(digest, "big") % 100
-    return "test" if bucket < _TEST_BELOW else "val" if bucket < _VAL_BELOW else "train"
 
 
 # ---------------------------------------------------------------- generation (vectorised numpy)
@@ -480,33 +470,12 @@ class MathTask:
             for index, form in enumerate(_FORMS):
                 for level in range(NUM_LEVELS):
                     rng = np.random.default_rng([seed, index, level])
-                    picked = self._draw_split(form, level, per_level, rng)
+                    picked = draw_split(form.skill.name, level, per_level, form.sample, rng)
                     val += picked["val"]
                     test += picked["test"]
             self._splits[key] = val, test
         val, test = self._splits[key]
         return list(val), list(test)
-
-    @staticmethod
-    def _draw_split(form: _Form, level: int, per_level: int, rng: np.random.Generator) -> dict[str, list[Example]]:
-        """``per_level`` distinct val and test examples by rejection sampling of the skill's sampler."""
-        name = form.skill.name
-        picked: dict[str, dict[str, str]] = {"val": {}, "test": {}}
-        idle = 0
-        while min(map(len, picked.values())) < per_level:
-            if idle == _SPLIT_PATIENCE:
-                found = ", ".join(f"{len(v)} {k}" for k, v in picked.items())
-                raise ValueError(
-                    f"per_level={per_level} is too large for skill {name!r} level {level}: "
-                    f"its prompt space yielded only {found} prompts"
-                )
-            before = sum(map(len, picked.values()))
-            for prompt, answer in zip(*form.sample(level, max(_SPLIT_ROUND, 8 * per_level), rng), strict=True):
-                part = partition(name, prompt)
-                if part != "train" and len(picked[part]) < per_level:
-                    picked[part].setdefault(prompt, answer)
-            idle = idle + 1 if sum(map(len, picked.values())) == before else 0
-        return {part: [Example(name, level, p, a) for p, a in items.items()] for part, items in picked.items()}
 
     def _form(self, skill: str) -> _Form:
         if skill not in self._forms:
