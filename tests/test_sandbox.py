@@ -195,3 +195,14 @@ def test_check_refuses_before_running():
     with pytest.raises(Rejected, match="unknown name"):
         check("y + 1")
     assert check("x + 1", names=("x",)) is not None
+
+
+def test_no_warning_escapes_for_odd_text():
+    """Python warns about some texts it parses ("1x", "'\\d'"); a student writes such text all the time."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for text in ["1x", "1if 1else 2", "'\\d'", "[1for v in x]"]:
+            with contextlib.suppress(Rejected):
+                run(text, {"x": [1]})
