@@ -114,7 +114,9 @@ class Task(Protocol):
 
     Scoring: when ``exact_match`` is True (the default for a task without the attribute) an answer is
     right iff it equals ``Example.answer``, which a student checks in one teacher-forced forward;
-    otherwise the env decodes the student's answers (``Student.generate``) and asks ``score``.
+    otherwise the env decodes the student's answers (``Student.generate``, at most ``max_answer`` + 1
+    tokens where the task sets ``max_answer``) and asks ``score``; a task with ``gold_scores_right`` (its
+    gold answers pass its own ``score``) has only the items whose greedy answer is not the gold text decoded.
     """
 
     name: str
@@ -174,8 +176,9 @@ class Student(Protocol):
     def evaluate(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         """Per row: (the greedy answer equals the gold one, mean answer-token loss)."""
 
-    def generate(self, prompts: Sequence[str]) -> list[str]:
-        """The greedy answer to each prompt."""
+    def generate(self, prompts: Sequence[str], max_new: int | None = None) -> list[str]:
+        """The greedy answer to each prompt (at most ``max_new`` tokens, EOS included; None: the student's
+        default)."""
 
     def get_state(self) -> Any: ...
 

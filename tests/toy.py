@@ -126,7 +126,7 @@ class MemoStudent:
                 votes[e.answer != word] += 1
         return TrainStats(loss=0.0, updates=1, examples=len(batch), tokens=0, row_loss=np.zeros(len(batch)))
 
-    def generate(self, prompts: Sequence[str]) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new: int | None = None) -> list[str]:
         out = []
         for p in prompts:
             word = p[2:-2]

@@ -646,11 +646,11 @@ class SlotStudent:
         right, loss = self.batched.correct(batch, indices=[self.index])
         return right[0], loss[0]
 
-    def generate(self, prompts: Sequence[str]) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new: int | None = None) -> list[str]:
         if self._scratch is None:
             self._scratch = CausalLMStudent(self.config, device=str(self.batched.device))
         self.batched.load_into(self.index, self._scratch)
-        return self._scratch.generate(prompts)
+        return self._scratch.generate(prompts, *(() if max_new is None else (max_new,)))
 
     def get_state(self) -> dict[str, Any]:
         return self.batched.get_slot_state(self.index)
