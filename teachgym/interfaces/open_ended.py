@@ -18,13 +18,22 @@ prompt_too_long the prompt has more than ``MAX_PROMPT`` characters
 answer_too_long the answer has more than ``MAX_ANSWER`` characters
 unknown_chars   the prompt or answer has a character outside the tokenizer's ``ALPHABET``
 held_out        the prompt belongs to the val/test partition of the skill it is recognised as
-                (``teachgym.tasks.math.partition``): training on it would leak evaluation items
+                (``teachgym.tasks.base.partition``): training on it would leak evaluation items
+unrecognised    (``verified`` only) no skill's parser accepts the prompt
+unsafe          (``verified`` only) the task refuses to run the answer (``task.fault``: a program the
+                sandbox refuses)
+wrong           (``verified`` only) the answer is wrong (``task.fault``: e.g. a program that fails
+                the spec's hidden tests)
 over_budget     it is well-formed but the episode's example budget is already spent
 =============== ==========================================================================
 
+The limits and the alphabet are the interface's (``max_prompt``, ``max_answer``, ``alphabet``; the
+defaults are Math's: ``MAX_PROMPT``, ``MAX_ANSWER``, ``ALPHABET``). With ``verified=True`` (the Code
+envs) only examples the task can check and finds right are trained on.
+
 (``not_a_sequence`` counts 1 for the whole action.) Accepted items become Examples: ``task.recognise``
 maps the prompt to its (skill, level), or to skill ``"unknown"`` at level 0 when no skill's parser
-accepts it. Wrong answers are *not* rejected: they are trained on, and counted as
+accepts it. Without ``verified``, wrong answers are *not* rejected: they are trained on, and counted as
 ``verifiably_wrong`` when the prompt is recognised and ``task.verify`` says the answer is wrong.
 
 Observation (a Dict): the Math-v0 fields (``data_share`` is the share of all accepted examples, so
@@ -50,15 +59,13 @@ from gymnasium import spaces
 from teachgym.interfaces.base import EpisodeState
 from teachgym.interfaces.skill_list import base_observation, base_observation_space
 from teachgym.students.tokenizer import ALPHABET, unknown_chars
-from teachgym.tasks.math import partition
+from teachgym.tasks.base import partition
 from teachgym.types import DataPlan, Example, Report, Student, Task
 
 MAX_PROMPT = 28  # BOS + prompt + answer + EOS fits the student's 40 positions
 MAX_ANSWER = 10
 UNKNOWN = "unknown"  # the skill of an accepted example that no skill's parser recognises
 SOURCE = "teacher"  # Example.source of teacher-written examples
-ERROR_CHARSET = ALPHABET + "|"
-ERROR_LINE = MAX_PROMPT + 2 * MAX_ANSWER + 2
 REJECT_REASONS = (
     "not_a_sequence",
     "too_many",
@@ -72,10 +79,11 @@ REJECT_REASONS = (
     "held_out",
     "over_budget",
 )
+VERIFIED_REASONS = ("unrecognised", "unsafe", "wrong")  # the extra reasons of a ``verified`` interface
 
 
 def math_held_out(skill: str, prompt: str) -> bool:
-    """True if ``prompt`` of ``skill`` lies in the Math task's val/test partition."""
+    """True if ``prompt`` of ``skill`` lies in the val/test partition (of the Math and Code tasks)."""
     return partition(skill, prompt) != "train"
 
 
@@ -97,8 +105,8 @@ class WrittenData:
     unrecognised: int
 
     @classmethod
-    def empty(cls, skills: Sequence[str]) -> WrittenData:
-        return cls([], dict.fromkeys(REJECT_REASONS, 0), 0, dict.fromkeys(skills, 0), 0)
+    def empty(cls, skills: Sequence[str], reasons: Sequence[str] = REJECT_REASONS) -> WrittenData:
+        return cls([], dict.fromkeys(reasons, 0), 0, dict.fromkeys(skills, 0), 0)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -118,7 +126,9 @@ def _pair(item: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def check_item(item: Any) -> tuple[str, str] | str:
+def check_item(
+    item: Any, max_prompt: int = MAX_PROMPT, max_answer: int = MAX_ANSWER, alphabet: str = ALPHABET
+) -> tuple[str, str] | str:
     """``(prompt, answer)`` if ``item`` is a well-formed example, else the reason it is rejected."""
     pair = _pair(item)
     if pair is None:
@@ -130,24 +140,32 @@ def check_item(item: Any) -> tuple[str, str] | str:
         return "empty_prompt"
     if not answer:
         return "empty_answer"
-    if len(prompt) > MAX_PROMPT:
+    if len(prompt) > max_prompt:
         return "prompt_too_long"
-    if len(answer) > MAX_ANSWER:
+    if len(answer) > max_answer:
         return "answer_too_long"
-    if unknown_chars(prompt) or unknown_chars(answer):
+    if unknown_chars(prompt, alphabet) or unknown_chars(answer, alphabet):
         return "unknown_chars"
     return str(prompt), str(answer)  # np.str_ -> str
 
 
 def read_examples(
-    action: Any, task: Task, max_examples: int, room: int, held_out: Callable[[str, str], bool] | None = None
+    action: Any,
+    task: Task,
+    max_examples: int,
+    room: int,
+    held_out: Callable[[str, str], bool] | None = None,
+    *,
+    limits: tuple[int, int, str] = (MAX_PROMPT, MAX_ANSWER, ALPHABET),
+    verified: bool = False,
 ) -> WrittenData:
     """Validate a written action (see the module docstring); never raises on the action's content.
 
     ``room`` is how many examples the budget still allows; ``held_out(skill, prompt)`` flags prompts
-    that must not be trained on.
+    that must not be trained on; ``limits`` are (max prompt length, max answer length, alphabet);
+    ``verified`` rejects what the task cannot check or finds wrong (``task.fault``).
     """
-    out = WrittenData.empty([s.name for s in task.skills])
+    out = WrittenData.empty([s.name for s in task.skills], REJECT_REASONS + VERIFIED_REASONS * verified)
     if (isinstance(action, np.ndarray) and action.ndim == 0) or not isinstance(action, list | tuple | np.ndarray):
         out.rejected["not_a_sequence"] += 1
         return out
@@ -157,7 +175,7 @@ def read_examples(
         items = items[:max_examples]
     reasons: Counter[str] = Counter()
     for item in items:
-        checked = check_item(item)
+        checked = check_item(item, *limits)
         if isinstance(checked, str):
             reasons[checked] += 1
             continue
@@ -166,6 +184,11 @@ def read_examples(
         if found is not None and held_out is not None and held_out(found[0], prompt):
             reasons["held_out"] += 1
             continue
+        if verified:
+            fault = "unrecognised" if found is None else task.fault(Example(found[0], int(found[1]), prompt, answer))
+            if fault is not None:
+                reasons[fault] += 1
+                continue
         if len(out.examples) >= room:
             reasons["over_budget"] += 1
             continue
@@ -198,12 +221,20 @@ def pick_errors(val: Sequence[Example], right: np.ndarray, k: int) -> list[int]:
     return picked[:k]
 
 
-def error_lines(student: Student, val: Sequence[Example], right: np.ndarray, k: int) -> tuple[str, ...]:
+def error_lines(
+    student: Student,
+    val: Sequence[Example],
+    right: np.ndarray,
+    k: int,
+    max_prompt: int = MAX_PROMPT,
+    max_answer: int = MAX_ANSWER,
+) -> tuple[str, ...]:
     """``"prompt|student answer|gold"`` for up to ``k`` val items the student gets wrong."""
     picked = pick_errors(val, right, k)
-    answers = student.generate([val[i].prompt for i in picked])
+    prompts = [val[i].prompt for i in picked]
+    answers = student.generate(prompts) if max_answer == MAX_ANSWER else student.generate(prompts, max_answer + 1)
     return tuple(
-        f"{val[i].prompt[:MAX_PROMPT]}|{a[:MAX_ANSWER]}|{val[i].answer[:MAX_ANSWER]}"
+        f"{val[i].prompt[:max_prompt]}|{a[:max_answer]}|{val[i].answer[:max_answer]}"
         for i, a in zip(picked, answers, strict=True)
     )
 
@@ -217,18 +248,26 @@ class OpenEndedState(EpisodeState):
     ``written`` describes what the last action held (``WrittenData.info``)."""
 
     written: dict[str, Any] = None
+    reasons = REJECT_REASONS  # the reject reasons its interface counts
 
     def __post_init__(self) -> None:
         if self.used.shape[0] == len(self.task.skills):
             self.used = np.zeros((self.used.shape[0] + 1, self.used.shape[1]), self.used.dtype)
         if self.written is None:
-            self.written = WrittenData.empty([s.name for s in self.task.skills]).info()
+            self.written = WrittenData.empty([s.name for s in self.task.skills], self.reasons).info()
 
     def row(self, example: Example) -> int:
         return len(self.task.skills) if example.skill == UNKNOWN else self.task.skill_index(example.skill)
 
     def info(self) -> dict[str, Any]:
         return copy.deepcopy(self.written)
+
+
+@dataclass
+class VerifiedOpenEndedState(OpenEndedState):
+    """The state of a ``verified`` open-ended episode (three more reject reasons)."""
+
+    reasons = REJECT_REASONS + VERIFIED_REASONS
 
 
 class OpenEndedInterface:
@@ -239,6 +278,8 @@ class OpenEndedInterface:
         max_examples: the most items one action may hold; later ones are rejected as ``too_many``.
         error_samples: lines in the ``errors`` observation.
         held_out: ``held_out(skill, prompt)`` is True for prompts that must not be trained on.
+        max_prompt, max_answer, alphabet: what a written item may hold (the student's limits).
+        verified: reject unrecognised prompts and answers ``task.fault`` finds unsafe or wrong.
     """
 
     state_class = OpenEndedState
@@ -249,12 +290,19 @@ class OpenEndedInterface:
         max_examples: int = 512,
         error_samples: int = 16,
         held_out: Callable[[str, str], bool] | None = math_held_out,
+        max_prompt: int = MAX_PROMPT,
+        max_answer: int = MAX_ANSWER,
+        alphabet: str = ALPHABET,
+        verified: bool = False,
     ):
         self.task, self.max_examples, self.error_samples, self.held_out = task, max_examples, error_samples, held_out
+        self.limits, self.verified = (max_prompt, max_answer, alphabet), verified
+        self.state_class = VerifiedOpenEndedState if verified else OpenEndedState
         self.num_skills, self.num_levels = len(task.skills), task.num_levels
-        text = spaces.Text(MAX_PROMPT, charset=ALPHABET), spaces.Text(MAX_ANSWER, charset=ALPHABET)
+        text = spaces.Text(max_prompt, charset=alphabet), spaces.Text(max_answer, charset=alphabet)
         self.action_space = spaces.Sequence(spaces.Tuple(text))
-        line = spaces.Text(ERROR_LINE, min_length=0, charset=ERROR_CHARSET)
+        charset = alphabet if "|" in alphabet else alphabet + "|"
+        line = spaces.Text(max_prompt + 2 * max_answer + 2, min_length=0, charset=charset)
         self.observation_space = spaces.Dict(
             {
                 **base_observation_space(self.num_skills, self.num_levels),
@@ -264,7 +312,15 @@ class OpenEndedInterface:
         )
 
     def read(self, action: Any, state: EpisodeState) -> WrittenData:
-        return read_examples(action, self.task, self.max_examples, state.budget_left, self.held_out)
+        return read_examples(
+            action,
+            self.task,
+            self.max_examples,
+            state.budget_left,
+            self.held_out,
+            limits=self.limits,
+            verified=self.verified,
+        )
 
     def plan(self, action: Any, state: EpisodeState) -> DataPlan:
         written = self.read(action, state)
