@@ -7,6 +7,7 @@ from teachgym.agents.bandits import EXP3Teacher, SECTeacher, TSCLTeacher, UCBTea
 from teachgym.agents.base import Teacher, Trajectory, run_episode
 from teachgym.agents.heuristics import (
     FixedMixTeacher,
+    FocusTeacher,
     FrontierTeacher,
     PrerequisiteCurriculumTeacher,
     RandomTeacher,
@@ -41,6 +42,7 @@ AGENTS = {
     "uniform": UniformTeacher,
     "weakest": WeakestSkillTeacher,
     "frontier": FrontierTeacher,
+    "focus": FocusTeacher,
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
     "fixed": FixedMixTeacher,  # weights=: a static mix by skill name

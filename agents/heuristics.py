@@ -78,15 +78,30 @@ class FrontierTeacher(_Base):
     on its easiest level. Within-reach skills get weight proportional to their val error, the others
     ``rehearsal`` each, so that mastered skills keep some practice. ``ready`` defaults to 0.3: the base
     student's ``sub`` level 0 is at 0.38, and at 0.5 it kept ``word`` (the most learnable skill) out of reach.
+
+    With ``patience`` (None: off), a skill that has been targeted for ``patience`` steps without its
+    accuracy rising by ``min_gain`` over where the targeting started is given up on (rehearsal weight
+    from then on): error-proportional weights otherwise pour the most data into skills out of reach.
     """
 
-    def __init__(self, ready: float = 0.3, rehearsal: float = 0.05):
-        self.ready, self.rehearsal = ready, rehearsal
+    def __init__(self, ready: float = 0.3, rehearsal: float = 0.05, patience: int | None = None, min_gain: float = 0.1):
+        self.ready, self.rehearsal, self.patience, self.min_gain = ready, rehearsal, patience, min_gain
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.targeted = np.zeros(len(self.skills), dtype=int)  # consecutive steps targeted
+        self.start = np.zeros(len(self.skills))  # accuracy when the targeting started
+        self.dropped = np.zeros(len(self.skills), dtype=bool)
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
         reach = within_reach(self.skills, easiest, self.ready)
+        if self.patience is not None:
+            self.dropped |= (self.targeted >= self.patience) & (acc < self.start + self.min_gain)
+            reach &= ~self.dropped
+            self.start = np.where(self.targeted == 0, acc, self.start)
+            self.targeted = np.where(reach & (acc < 1.0), self.targeted + 1, 0)
         err = 1.0 - acc
         weights = np.where(reach, err, 0.0)
         if weights.sum() > 0:
@@ -159,4 +174,68 @@ class SingleSkillTeacher(_Base):
             self.skill = names[int(np.argmax(observation["accuracy"]))]
         weights = np.zeros(len(names))
         weights[names.index(self.skill)] = 1.0
+        return weights_to_action(weights)
+
+
+class FocusTeacher(_Base):
+    """Most data on the one skill nearest to mastery, some on the other open skills, a little on the rest.
+
+    Open skills are within reach (every prerequisite at least ``ready`` on its easiest level), below
+    ``done`` val accuracy and not given up on. The focus is the open skill with the highest val accuracy
+    (the one already taking off; ties go to the earlier skill in prerequisite order); it gets ``focus``
+    of the weight, the other open skills share ``explore`` (so that the next focus shows itself), and the
+    remaining skills share what is left (rehearsal). A focus that has not gained ``min_gain`` for
+    ``patience`` steps is given up on, so a skill out of reach does not eat the budget. Where Frontier
+    spreads data over the weak skills (the weakest most), this crosses one threshold after another.
+    """
+
+    def __init__(
+        self,
+        focus: float = 0.6,
+        explore: float = 0.3,
+        ready: float = 0.5,
+        done: float = 0.8,
+        patience: int = 2,
+        min_gain: float = 0.05,
+    ):
+        if not (focus >= 0 and explore >= 0 and focus + explore <= 1):
+            raise ValueError(
+                f"focus and explore must be non-negative shares summing to at most 1, got {focus}, {explore}"
+            )
+        self.focus, self.explore, self.ready, self.done = focus, explore, ready, done
+        self.patience, self.min_gain = patience, min_gain
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.order = topological_order(self.skills)
+        self.current: int | None = None
+        self.best, self.idle = 0.0, 0
+        self.dropped: set[int] = set()
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+        if self.current is not None:
+            if acc[self.current] >= self.best + self.min_gain:
+                self.best, self.idle = acc[self.current], 0
+            else:
+                self.idle += 1
+            if self.idle >= self.patience:
+                self.dropped.add(self.current)
+        reach = within_reach(self.skills, easiest, self.ready)
+        open_ = [i for i in self.order if reach[i] and acc[i] < self.done and i not in self.dropped]
+        k = len(self.skills)
+        if not open_:
+            return weights_to_action(np.ones(k))
+        focus = max(open_, key=lambda i: acc[i])  # max keeps the first of equals: prerequisite order
+        if focus != self.current:
+            self.current, self.best, self.idle = focus, acc[focus], 0
+        others = [i for i in open_ if i != focus]
+        rest = [i for i in range(k) if i not in open_]
+        weights = np.zeros(k)
+        weights[focus] = self.focus
+        if others:
+            weights[others] = self.explore / len(others)
+        if rest:
+            weights[rest] = (1.0 - self.focus - self.explore) / len(rest)
         return weights_to_action(weights)

@@ -22,6 +22,8 @@ import torch
 
 from teachgym.students.causal_lm import CausalLMStudent, Encoded, StudentConfig, checkpoint_config, config_json
 from teachgym.students.pretrain import CHECKPOINTS, pretrain
+from teachgym.students.tokenizer import CODE_ALPHABET
+from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
 
 MATH_BASE = CHECKPOINTS / "math-base.safetensors"
@@ -119,12 +121,43 @@ def build_math_teacher(
     return path
 
 
-def build_checkpoints(only: str | None, base_out, teacher_out, seed: int, updates: int | None) -> Iterator[tuple]:
-    """Build the base and/or the teacher (trained on from the base just built, if any), yielding each
-    (shipped path, built path) pair as it is written. ``None`` outputs write over the shipped files."""
+# The base student of the Code environments: trained on CODE_BASE_SKILLS only, wide enough for programs.
+CODE_BASE = CHECKPOINTS / "code-base.safetensors"
+CODE_BASE_SKILLS = ("arith", "slice", "agg", "str", "map", "sort")
+CODE_BASE_CONFIG = StudentConfig(
+    hidden_size=96, num_layers=2, num_heads=4, intermediate_size=288, max_length=84, alphabet=CODE_ALPHABET
+)
+CODE_BASE_UPDATES = 3000
+CODE_BASE_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 5e-4, "warmup": 100}
+
+
+def build_code_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
+    """Rebuild the shipped Code base checkpoint (weights + AdamW moments) and return its path."""
+    path = Path(out) if out is not None else CODE_BASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    student = pretrain(
+        CodeTask(),
+        CODE_BASE_SKILLS,
+        config=CODE_BASE_CONFIG,
+        updates=CODE_BASE_UPDATES if updates is None else updates,
+        seed=seed,
+        **CODE_BASE_SCHEDULE,
+    )
+    student.save(path)
+    return path
+
+
+def build_checkpoints(
+    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None
+) -> Iterator[tuple]:
+    """Build the Math base and/or its teacher (trained on from the base just built, if any) and/or the Code
+    base, yielding each (shipped path, built path) pair as it is written. ``None`` outputs write over the
+    shipped files."""
     base = None
     if only in (None, "base"):
         base = build_math_base(base_out, seed=seed, updates=updates)
         yield MATH_BASE, base
     if only in (None, "teacher"):  # the MathDistill-v0 teacher model, trained on from the base
         yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
+    if only in (None, "code-base"):
+        yield CODE_BASE, build_code_base(code_out, seed=seed, updates=updates)

@@ -72,18 +72,20 @@ def make_student(
     device: str,
     precision: str = "fp32",
     student: dict[str, Any] | None = None,
+    base: Path = MATH_BASE,
+    options: dict[str, Any] | None = None,
 ) -> Student:
     """The env's student with its training settings: the character student on ``checkpoint`` (None: the
-    shipped base), or the pretrained model a ``student`` spec names (``check_student``)."""
+    family's shipped ``base``; ``options`` are more CausalLMStudent kwargs), or the pretrained model a
+    ``student`` spec names (``check_student``)."""
     if student is not None:
         from teachgym.students.hf import HFStudent
 
         settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
         return HFStudent(**{**settings, **student})
-    path = MATH_BASE if checkpoint is None else checkpoint
-    return CausalLMStudent(
-        checkpoint_config(path), path, lr=lr, batch_size=batch_size, warmup=warmup, device=device, precision=precision
-    )
+    path = base if checkpoint is None else checkpoint
+    settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
+    return CausalLMStudent(checkpoint_config(path), path, **settings, **(options or {}))
 
 
 STUDENT_KEYS = (
@@ -163,6 +165,8 @@ class MathFamilyEnv(TeachEnv):
         task: Task | None = None,
         sources: dict[str, Any] | None = None,
         rehearsal_skills: Sequence[str] | None = None,
+        base: Path = MATH_BASE,
+        student_options: dict[str, Any] | None = None,
     ):
         # the kwargs every Math env shares
         _positive_int("horizon", horizon)
@@ -190,7 +194,9 @@ class MathFamilyEnv(TeachEnv):
         super().__init__(
             task,
             make_interface(task),
-            partial(make_student, checkpoint, lr, batch_size, warmup, device, precision, student),
+            partial(
+                make_student, checkpoint, lr, batch_size, warmup, device, precision, student, base, student_options
+            ),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,

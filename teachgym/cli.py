@@ -172,7 +172,7 @@ def build_checkpoints(*args) -> Iterator[tuple]:
 def cmd_pretrain(args: argparse.Namespace) -> None:
     if args.verify:
         return verify_pretrain(args)
-    for _, path in build_checkpoints(args.only, args.out, args.teacher_out, args.seed, args.updates):
+    for _, path in build_checkpoints(args.only, args.out, args.teacher_out, args.seed, args.updates, args.code_out):
         console.print(f"wrote {path}")
 
 
@@ -182,11 +182,13 @@ def verify_pretrain(args: argparse.Namespace) -> None:
 
     from teachgym.students.pretrain import checkpoint_differences
 
-    given = [f"--{k.replace('_', '-')}" for k in ("out", "teacher_out", "updates") if getattr(args, k) is not None]
+    names = ("out", "teacher_out", "code_out", "updates")
+    given = [f"--{k.replace('_', '-')}" for k in names if getattr(args, k) is not None]
     if given or args.seed != 0:
         raise SystemExit(f"--verify rebuilds the shipped checkpoints as shipped: drop {given or ['--seed']}")
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_checkpoints(args.only, f"{tmp}/math-base.safetensors", f"{tmp}/math-teacher.safetensors", 0, None)
+        base, teacher, code = (f"{tmp}/{name}.safetensors" for name in ("math-base", "math-teacher", "code-base"))
+        built = build_checkpoints(args.only, base, teacher, 0, None, code)
         failed = [report_differences(shipped, checkpoint_differences(shipped, path)) for shipped, path in built]
     if any(failed):
         raise SystemExit(1)
@@ -252,8 +254,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=None, help="output file (default: the shipped checkpoint's path)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--updates", type=int, default=None, help="override the number of updates (for a quick try)")
-    p.add_argument("--only", choices=("base", "teacher"), default=None, help="build only the base or the teacher")
+    p.add_argument(
+        "--only",
+        choices=("base", "teacher", "code-base"),
+        default=None,
+        help="build only the Math base, the Math teacher or the Code base",
+    )
     p.add_argument("--teacher-out", default=None, help="teacher output file (default: the shipped teacher's path)")
+    p.add_argument("--code-out", default=None, help="Code base output file (default: the shipped Code base's path)")
     p.add_argument(
         "--verify",
         action="store_true",

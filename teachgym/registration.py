@@ -22,9 +22,15 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/Custom-v0": "teachgym.envs.custom:CustomEnv",
     "TeachGym/CustomCurriculum-v0": "teachgym.envs.custom:CustomEnv",
     "TeachGym/ReasoningGym-v0": "teachgym.envs.reasoning:ReasoningGymEnv",
+    "TeachGym/Code-v0": "teachgym.envs.code:CodeEnv",
+    "TeachGym/CodeCurriculum-v0": "teachgym.envs.code:CodeEnv",
+    "TeachGym/CodeOpenEnded-v0": "teachgym.envs.code:CodeOpenEndedEnv",
 }
 # Ids that are another id's env class with some kwargs fixed (Gymnasium's registered ``kwargs``).
-ENV_KWARGS: dict[str, dict] = {"TeachGym/CustomCurriculum-v0": {"interface": "curriculum"}}
+ENV_KWARGS: dict[str, dict] = {
+    "TeachGym/CustomCurriculum-v0": {"interface": "curriculum"},
+    "TeachGym/CodeCurriculum-v0": {"interface": "curriculum"},
+}
 # Batched vector envs (``teachgym.vector.TeachVectorEnv``); ``gym.make_vec`` uses them by default.
 # MathOpenEnded-v0 (error lines decoded per student), MathDataMix-v0 (per-example training loss) and
 # MathDistill-v0 (a teacher model's soft targets) need more than the batched student gives.

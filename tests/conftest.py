@@ -27,6 +27,9 @@ SMALL: dict[str, dict] = {
     "TeachGym/MathDistill-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/Custom-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
     "TeachGym/CustomCurriculum-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
+    "TeachGym/Code-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
+    "TeachGym/CodeCurriculum-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
+    "TeachGym/CodeOpenEnded-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     # reasoning-gym prompts need a pretrained student: a tiny random Llama built offline (tests.tiny_hf)
     "TeachGym/ReasoningGym-v0": {
         "datasets": ["chain_sum", "gcd"],

@@ -36,3 +36,14 @@ def test_differences_name_what_differs(tmp_path):
 def test_verify_refuses_options_that_change_the_build(capsys):
     with pytest.raises(SystemExit, match="--updates"):
         main(["pretrain", "--verify", "--updates", "16"])
+
+
+def test_code_base_rebuilds_the_same_and_keeps_its_alphabet(tmp_path):
+    from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_CONFIG, build_code_base
+    from teachgym.students.causal_lm import checkpoint_config
+
+    a = build_code_base(tmp_path / "a.safetensors", updates=16)
+    b = build_code_base(tmp_path / "b.safetensors", updates=16)
+    assert checkpoint_differences(a, b) == []
+    assert checkpoint_config(a) == CODE_BASE_CONFIG == checkpoint_config(CODE_BASE)
+    assert checkpoint_config(MATH_BASE).alphabet != CODE_BASE_CONFIG.alphabet  # Math's default, as shipped

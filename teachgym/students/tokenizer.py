@@ -5,8 +5,8 @@ One token per character of an alphabet, plus PAD, BOS and EOS (end of answer). A
 "argmax equals gold at every answer position" is exactly "greedy decoding returns the answer".
 
 ``ALPHABET`` is the Math students' alphabet (the default everywhere); a student built for another
-task names its own in ``StudentConfig.alphabet`` (``CODE_ALPHABET`` adds upper case, brackets,
-underscore, double quote and ``|`` for programs). Token ids are ``3 + position in the alphabet``, so
+task names its own in ``StudentConfig.alphabet`` (``CODE_ALPHABET`` adds the brackets, ``|``, ``!``,
+``_`` and ``"`` that programs need). Token ids are ``3 + position in the alphabet``, so
 an alphabet that extends another keeps its ids.
 """
 
@@ -20,7 +20,7 @@ import torch
 
 PAD, BOS, EOS = 0, 1, 2
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz +-*/%=()<>?,.:;'"
-CODE_ALPHABET = ALPHABET + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ[]_"|!&{}'
+CODE_ALPHABET = ALPHABET + '[]|!_"'
 VOCAB_SIZE = len(ALPHABET) + 3
 
 

@@ -1,0 +1,262 @@
+"""TeachGym/Code-v0, CodeCurriculum-v0 and CodeOpenEnded-v0: teach a tiny transformer to write programs."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS
+from teachgym.envs.math import MathFamilyEnv
+from teachgym.interfaces.curriculum import CurriculumInterface
+from teachgym.interfaces.open_ended import ErrorReport, OpenEndedInterface, WrittenData, error_lines
+from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.students.tokenizer import CODE_ALPHABET
+from teachgym.tasks.base import SkillSubset
+from teachgym.tasks.code import MAX_ANSWER, MAX_PROMPT, CodeTask
+from teachgym.types import Task
+
+INTERFACES = ("skills", "curriculum")
+
+
+def code_task(skills: Sequence[str] | None) -> Task:
+    task = CodeTask()
+    if skills is None:
+        return task
+    if not isinstance(skills, list | tuple):
+        names = [s.name for s in task.skills]
+        raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
+    return SkillSubset(task, list(skills))
+
+
+def _mastery(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"mastery must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+class CodeFamilyEnv(MathFamilyEnv):
+    """A TeachEnv on the Code task: Math-v0's validated kwargs, the Code base student (or ``student=``), its
+    base skills rehearsed, answers decoded in padded batches and judged by running them."""
+
+    def __init__(self, make_interface, *, skills: Sequence[str] | None, **kwargs: Any):
+        super().__init__(
+            make_interface,
+            skills=None,
+            task=code_task(skills),
+            rehearsal_skills=CODE_BASE_SKILLS,
+            base=CODE_BASE,
+            student_options={"padded_decode": True, "length_buckets": 64},
+            **kwargs,
+        )
+
+
+class CodeEnv(CodeFamilyEnv):
+    """
+    ## Description
+    A tiny Llama-family transformer (character tokenizer, shipped base checkpoint) that already writes
+    integer arithmetic, list slices, aggregates and string methods from short specs must learn to write
+    more programs: conditionals, maps, filters, counts, sorts, zips and compositions, and to predict a
+    program's output (``exec``) and repair a one-operator bug (``repair``). Thirteen skills, three
+    levels each, with prerequisites (see ``teachgym.tasks.code``): a prompt such as ``l x:keep over 4``
+    asks for ``[v for v in x if v>4]``. Answers are judged by running them in TeachGym's sandbox on
+    hidden inputs (``teachgym.sandbox``; never as Python), so any correct program counts. Every step
+    the teacher splits a batch of fresh training examples among the skills; the student trains on
+    them for real and is evaluated per skill.
+
+    ## Action Space
+    ``Box(-1, 1, (13,), float32)``, as Math-v0: skill i gets weight ``(action[i] + 1) / 2``; the step's
+    examples are split in proportion (all zeros: evenly). Half of a skill's examples are drawn at its
+    frontier level (the easiest level whose val accuracy is below ``mastery``), the rest evenly from
+    the easier levels.
+
+    ## Observation Space
+    As Math-v0: ``Dict`` of float32 Boxes ``accuracy`` (13,), ``accuracy_delta`` (13,),
+    ``level_accuracy`` (39,), ``data_share`` (13,), ``budget_left`` (1,).
+
+    ## Rewards
+    The change in mean hidden-test accuracy (mean over skills of the mean over levels) caused by the
+    step; an episode's rewards sum to final minus initial test accuracy.
+
+    ## Episode End
+    Terminated when the example budget is spent or the student diverges (``info["diverged"]``);
+    truncated after ``horizon`` steps.
+
+    ## Arguments
+    As Math-v0 (``horizon``, ``examples_per_step``, ``budget``, ``eval_per_level``, ``lr``,
+    ``batch_size``, ``warmup``, ``regime``, ``mastery``, ``skills``, ``rehearsal``, ``checkpoint``,
+    ``split_seed``, ``device``, ``precision``, ``student``, ``render_mode``), with Code's defaults.
+    ``rehearsal`` replays the base's skills (arith, slice, agg, str); ``checkpoint`` None is the shipped
+    Code base (``teachgym pretrain --only code-base`` rebuilds it); ``interface``: "skills" (this env)
+    or "curriculum" (``TeachGym/CodeCurriculum-v0``: one (skill, level) bucket per step,
+    ``Discrete(39)``, as MathCurriculum-v0).
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = 20,
+        examples_per_step: int = 256,
+        budget: int | None = None,
+        eval_per_level: int = 8,
+        lr: float = 1e-3,
+        batch_size: int = 64,
+        warmup: int = 0,
+        regime: str = "accumulate",
+        mastery: float = 0.8,
+        skills: Sequence[str] | None = None,
+        rehearsal: float = 0.5,
+        checkpoint: str | None = None,
+        split_seed: int = 0,
+        device: str = "cpu",
+        precision: str = "fp32",
+        student: str | dict[str, Any] | None = None,
+        render_mode: str | None = None,
+        interface: str = "skills",
+    ):
+        if not isinstance(interface, str) or interface not in INTERFACES:
+            raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
+        make_interface = (
+            partial(SkillListInterface, mastery=_mastery(mastery)) if interface == "skills" else CurriculumInterface
+        )
+        super().__init__(
+            make_interface,
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
+            split_seed=split_seed,
+            device=device,
+            precision=precision,
+            student=student,
+            render_mode=render_mode,
+        )
+
+
+# Code-v0's keyword defaults, shared by every Code env.
+CODE_DEFAULTS: dict[str, Any] = {
+    name: p.default
+    for name, p in inspect.signature(CodeEnv.__init__).parameters.items()
+    if p.default is not inspect.Parameter.empty
+}
+
+
+class CodeOpenEndedEnv(CodeFamilyEnv):
+    """
+    ## Description
+    The teacher writes the data: every step it hands the student of Code-v0 a list of ``(spec,
+    program)`` pairs. Unlike MathOpenEnded-v0, nothing wrong is trained on: the env recognises each
+    spec (``teachgym.tasks.code``), runs each program in its sandbox on the spec's hidden inputs, and
+    rejects (and counts) what it cannot check, what the sandbox refuses, and what is wrong. The student
+    is evaluated on Code-v0's fixed val and test splits.
+
+    ## Action Space
+    ``Sequence(Tuple((Text(40, charset=CODE_ALPHABET), Text(40, charset=CODE_ALPHABET))))``: a list of
+    ``(prompt, answer)`` pairs. Prompts look like ``i x:add 7``, ``l n:keep over 4``, ``ll x,y:dot``,
+    ``x*3+2;x=4`` (exec) or ``x-7|3->10`` (repair).
+
+    The env never raises on an action. Rejected items are counted per reason in ``info["rejected"]``:
+    the MathOpenEnded-v0 reasons (``not_a_sequence``, ``too_many``, ``not_a_pair``, ``not_a_string``,
+    ``empty_prompt``, ``empty_answer``, ``prompt_too_long``, ``answer_too_long``, ``unknown_chars``,
+    ``held_out``, ``over_budget``) and ``unrecognised`` (no skill's spec), ``unsafe`` (the sandbox
+    refuses the program: a forbidden name, attribute, node or import) and ``wrong`` (it fails the
+    spec's hidden tests, or an exec answer is not the output). ``info["accepted"]`` counts the examples
+    trained on, ``info["recognised"]`` per skill.
+
+    ## Observation Space
+    Code-v0's Boxes, plus ``unrecognised_share`` (1,) (always 0 here: unrecognised items are rejected)
+    and ``errors``: a Tuple of ``error_samples`` Text lines ``"prompt|student answer|gold"`` of val
+    items the student gets wrong now.
+
+    ## Rewards, Episode End
+    As Code-v0. A step in which nothing is accepted trains nothing and has reward 0.
+
+    ## Arguments
+    Code-v0's, and ``max_examples`` (int | None: ``examples_per_step``) the most items one step reads,
+    ``error_samples`` (int) lines in ``errors``.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = CODE_DEFAULTS["horizon"],
+        examples_per_step: int = CODE_DEFAULTS["examples_per_step"],
+        budget: int | None = CODE_DEFAULTS["budget"],
+        eval_per_level: int = CODE_DEFAULTS["eval_per_level"],
+        lr: float = CODE_DEFAULTS["lr"],
+        batch_size: int = CODE_DEFAULTS["batch_size"],
+        warmup: int = CODE_DEFAULTS["warmup"],
+        regime: str = CODE_DEFAULTS["regime"],
+        skills: Sequence[str] | None = CODE_DEFAULTS["skills"],
+        rehearsal: float = CODE_DEFAULTS["rehearsal"],
+        checkpoint: str | None = CODE_DEFAULTS["checkpoint"],
+        split_seed: int = CODE_DEFAULTS["split_seed"],
+        device: str = CODE_DEFAULTS["device"],
+        precision: str = CODE_DEFAULTS["precision"],
+        student: str | dict | None = CODE_DEFAULTS["student"],
+        render_mode: str | None = None,
+        max_examples: int | None = None,
+        error_samples: int = 16,
+    ):
+        for name, value in (("examples_per_step", examples_per_step), ("error_samples", error_samples)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if max_examples is None:
+            max_examples = examples_per_step
+        elif isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples <= 0:
+            raise ValueError(f"max_examples must be None or a positive integer, got {max_examples!r}")
+        super().__init__(
+            partial(
+                OpenEndedInterface,
+                max_examples=max_examples,
+                error_samples=error_samples,
+                max_prompt=MAX_PROMPT,
+                max_answer=MAX_ANSWER,
+                alphabet=CODE_ALPHABET,
+                verified=True,
+            ),
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
+            split_seed=split_seed,
+            device=device,
+            precision=precision,
+            student=student,
+            render_mode=render_mode,
+        )
+        self.interface: OpenEndedInterface
+        self.max_examples, self.error_samples = max_examples, error_samples
+
+    def make_report(self, right: np.ndarray, loss: np.ndarray) -> ErrorReport:
+        """The Report, with a few of the student's current val errors as text (its greedy answers)."""
+        report = super().make_report(right, loss)
+        lines = error_lines(self.student, self.val, right[: len(self.val)], self.error_samples, MAX_PROMPT, MAX_ANSWER)
+        return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
+
+    def read(self, action: Any) -> WrittenData:
+        """What a step would make of ``action`` (accepted examples, rejections), without training."""
+        if self.state is None:
+            raise RuntimeError("call reset() before read()")
+        return self.interface.read(action, self.state)
