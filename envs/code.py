@@ -121,9 +121,8 @@ class CodeEnv(CodeFamilyEnv):
     ):
         if not isinstance(interface, str) or interface not in INTERFACES:
             raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
-        make_interface = (
-            partial(SkillListInterface, mastery=_mastery(mastery)) if interface == "skills" else CurriculumInterface
-        )
+        mastery = _mastery(mastery)  # (checked whichever the interface: a bad value is a bad value)
+        make_interface = partial(SkillListInterface, mastery=mastery) if interface == "skills" else CurriculumInterface
         super().__init__(
             make_interface,
             horizon=horizon,

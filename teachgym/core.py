@@ -125,6 +125,7 @@ class TeachEnv(gym.Env):
         self.state: EpisodeState | None = None
         self._pool: list[Batch] = []
         self.last_plan: DataPlan | None = None  # what the last step trained on (``teachgym.replay``)
+        self.score_seconds = 0.0  # seconds in Task.score (e.g. running programs) since the step began
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self) -> Report:
@@ -141,7 +142,9 @@ class TeachEnv(gym.Env):
                 max_answer = getattr(self.task, "max_answer", None)
                 extra = {} if max_answer is None else {"max_new": max_answer + 1}
                 outputs = self.student.generate([items[i].prompt for i in todo], **extra)
+                t = time.perf_counter()
                 right[todo] = [self.task.score(items[i], o) for i, o in zip(todo, outputs, strict=True)]
+                self.score_seconds += time.perf_counter() - t
         return self.make_report(right, loss)
 
     def make_report(self, right: np.ndarray, loss: np.ndarray) -> Report:
@@ -248,8 +251,12 @@ class TeachEnv(gym.Env):
         stats = self.student.train(prepared.batch, teacher=self.teacher_model)
         prepared.times.train = time.perf_counter() - t
         t = time.perf_counter()
+        self.score_seconds = 0.0
         report = self.evaluate()
         prepared.times.evaluate = time.perf_counter() - t
+        if not getattr(self.task, "exact_match", True):  # the scorer's share of the evaluation, apart
+            prepared.times.evaluate -= self.score_seconds
+            prepared.times.extra["score"] = self.score_seconds
         return self.finish(prepared, stats, report)
 
     # -- the two halves of a step (the batched vector env trains and evaluates between them) ---

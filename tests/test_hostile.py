@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import teachgym
-from teachgym.interfaces.open_ended import REJECT_REASONS
+from teachgym.interfaces.open_ended import REJECT_REASONS, VERIFIED_REASONS
 from teachgym.students.tokenizer import ALPHABET
 from tests.conftest import DATA, small_kwargs
 
@@ -41,6 +41,8 @@ MATH = "TeachGym/Math-v0"
 CURRICULUM = "TeachGym/MathCurriculum-v0"
 TREE = "TeachGym/MathSkillTree-v0"
 OPEN = "TeachGym/MathOpenEnded-v0"
+CODE_OPEN = "TeachGym/CodeOpenEnded-v0"
+OPEN_IDS = (OPEN, CODE_OPEN)
 MIX = "TeachGym/MathDataMix-v0"
 DISTILL = "TeachGym/MathDistill-v0"
 BOX_IDS = (MATH, MIX, DISTILL)  # Box(-1, 1, (n,)) actions
@@ -94,7 +96,7 @@ def env_params(env_id: str) -> dict[str, inspect.Parameter]:
 
 def action_kwargs(env_id: str) -> dict[str, Any]:
     kwargs = {**small_kwargs(env_id), "examples_per_step": 8, "eval_per_level": 2, "batch_size": 8}
-    return {**kwargs, "error_samples": 2} if env_id == OPEN else kwargs
+    return {**kwargs, "error_samples": 2} if env_id in OPEN_IDS else kwargs
 
 
 def check_transition(env: gym.Env, out: Any) -> None:
@@ -264,7 +266,26 @@ PROMPT_PATTERNS = [
     r"[0-9()+*-]{1,15}=",
     r"[a-z]{1,4} has [0-9]{1,3} (buys|eats|gets|loses|finds|gives) [0-9]{1,3} \?",
     r"[a-z]{1,4} has [0-9]{1,2} bags of [0-9]{1,2} \?",
+    # Code specs, exec and repair prompts
+    r"(i|l|s) [a-z]:(add|keep over|count|sum|sort|first) ?[0-9]{0,3}",
+    r"ll [a-z],[a-z]:(dot|add pairs)",
+    r"[a-z][-+*][0-9];[a-z]=[0-9]{1,2}",
+    r"[a-z][-+*][0-9]\|[0-9]->[0-9]{1,3}",
 ]
+# Programs, right, wrong and hostile, for Code's written examples.
+PROGRAMS = (
+    "x+7",
+    "[v for v in x if v>4]",
+    "sorted(x)[::-1]",
+    "__import__('os')",
+    "9**9**9",
+    "open('f','w')",
+    "().__class__",
+    "[0 for v in range(10**9)]",
+    "'a'*10**10",
+    "x[",
+    "eval('1')",
+)
 
 
 def open_ended_actions(pool: list[tuple[str, str]], max_examples: int) -> st.SearchStrategy:
@@ -272,7 +293,9 @@ def open_ended_actions(pool: list[tuple[str, str]], max_examples: int) -> st.Sea
     answer (division by zero, leading zeros, ...), string arrays, too many items, and valid train pairs."""
     alpha = st.text(alphabet=ALPHABET, max_size=12)
     prompts = st.one_of(*(st.from_regex(p, fullmatch=True) for p in PROMPT_PATTERNS), alpha)
-    answers = st.one_of(st.from_regex(r"-?[0-9]{1,4}(r[0-9]{1,2})?|[<>=]", fullmatch=True), alpha)
+    answers = st.one_of(
+        st.from_regex(r"-?[0-9]{1,4}(r[0-9]{1,2})?|[<>=]", fullmatch=True), alpha, st.sampled_from(PROGRAMS)
+    )
     pair = st.tuples(prompts, answers)
     item = st.one_of(
         pair,
@@ -308,10 +331,11 @@ class Pair:
         self.twin = gym.make(env_id, disable_env_checker=True, **kwargs)
         self.env.reset(seed=0)
         space = self.env.action_space
-        if env_id == OPEN:
+        if env_id in OPEN_IDS:
             rng = np.random.default_rng(0)
             task = self.env.unwrapped.task  # train-partition examples: never held out
-            self.pool = [(e.prompt, e.answer) for s in ("add", "sub", "word") for e in task.generate(s, 0, 2, rng)]
+            names = ("add", "sub", "word") if env_id == OPEN else ("arith", "filter", "exec")
+            self.pool = [(e.prompt, e.answer) for s in names for e in task.generate(s, 0, 2, rng)]
             self.valid: Any = self.pool[:3]
             self.hostile = open_ended_actions(self.pool, self.env.unwrapped.max_examples)
         elif isinstance(space, gym.spaces.Discrete):
@@ -335,12 +359,13 @@ class Pair:
     def attempt(self, action: Any) -> tuple[str, tuple | None]:
         """Step the env under attack: "rejected" (a clear error, nothing happened), "idle" (a step that
         the env documents as training nothing, reward 0) or "stepped"."""
-        if self.env_id == OPEN:
+        if self.env_id in OPEN_IDS:
             out = self.env.step(action)  # never raises
             check_transition(self.env, out)
             info = out[4]
             rejected = info["rejected"]
-            assert set(rejected) == set(REJECT_REASONS) and all(type(c) is int and c >= 0 for c in rejected.values())
+            reasons = REJECT_REASONS + VERIFIED_REASONS * (self.env_id == CODE_OPEN)
+            assert set(rejected) == set(reasons) and all(type(c) is int and c >= 0 for c in rejected.values())
             if not is_sequence(action):
                 assert rejected["not_a_sequence"] == 1 and info["accepted"] == 0
             else:  # every item is accepted or rejected, once
@@ -393,7 +418,7 @@ def pairs():
 
 # ---------------------------------------------------------------------------------------------- actions
 
-ACTION_EXAMPLES = {MATH: 8, CURRICULUM: 8, TREE: 10, OPEN: 10, MIX: 10, DISTILL: 8}
+ACTION_EXAMPLES = {MATH: 8, CURRICULUM: 8, TREE: 10, OPEN: 10, CODE_OPEN: 10, MIX: 10, DISTILL: 8}
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -662,15 +687,19 @@ OTHERS = {
 def test_valid_edge_kwargs_construct(env_id):
     params = env_params(env_id)
     small = small_kwargs(env_id)  # (what an id needs beyond them: its data, datasets, a student it can read)
-    env = make_quiet(env_id, **{**small, **{k: v for k, v in SMALLEST.items() if k in params}})
+    smallest, others = SMALLEST, OTHERS
+    if env_id.startswith("TeachGym/Code"):  # the Code task's skill names
+        smallest, others = {**SMALLEST, "skills": ["filter"]}, {**OTHERS, "skills": ("zip", "arith")}
+    env = make_quiet(env_id, **{**small, **{k: v for k, v in smallest.items() if k in params}})
     env.reset(seed=0)
     env.action_space.seed(0)
-    action = {OPEN: [("12+7=", "19")], TREE: np.array([1, 0, 0]), CURRICULUM: 0}.get(env_id)
+    action = {OPEN: [("12+7=", "19")], CODE_OPEN: [("i x:add 7", "x+7")], TREE: np.array([1, 0, 0]), CURRICULUM: 0}
+    action = action.get(env_id)
     out = env.step(env.action_space.sample() if action is None else action)
     check_transition(env, out)
     assert out[2] or out[3]  # horizon 1 and budget 1: the first step ends the episode
     env.close()
-    make_quiet(env_id, **{**small, **{k: v for k, v in OTHERS.items() if k in params}}).close()
+    make_quiet(env_id, **{**small, **{k: v for k, v in others.items() if k in params}}).close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
