@@ -100,14 +100,14 @@ class CodeEnv(CodeFamilyEnv):
 
     def __init__(
         self,
-        horizon: int = 20,
-        examples_per_step: int = 256,
+        horizon: int = 10,
+        examples_per_step: int = 512,
         budget: int | None = None,
         eval_per_level: int = 8,
         lr: float = 1e-3,
         batch_size: int = 64,
         warmup: int = 0,
-        regime: str = "accumulate",
+        regime: str = "continual",
         mastery: float = 0.8,
         skills: Sequence[str] | None = None,
         rehearsal: float = 0.5,
