@@ -34,20 +34,18 @@ MATH_BASE_UPDATES = 6000
 MATH_BASE_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 5e-4, "warmup": 100}
 
 
+def _build_base(task, skills, config, updates: int, schedule: dict, path: Path, seed: int) -> Path:
+    """Pretrain a base student on ``skills`` of ``task`` and save it (weights + AdamW moments) at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pretrain(task, skills, config=config, updates=updates, seed=seed, **schedule).save(path)
+    return path
+
+
 def build_math_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
     """Rebuild the shipped Math base checkpoint (weights + AdamW moments) and return its path."""
     path = Path(out) if out is not None else MATH_BASE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    student = pretrain(
-        MathTask(),
-        MATH_BASE_SKILLS,
-        config=MATH_BASE_CONFIG,
-        updates=MATH_BASE_UPDATES if updates is None else updates,
-        seed=seed,
-        **MATH_BASE_SCHEDULE,
-    )
-    student.save(path)
-    return path
+    updates = MATH_BASE_UPDATES if updates is None else updates
+    return _build_base(MathTask(), MATH_BASE_SKILLS, MATH_BASE_CONFIG, updates, MATH_BASE_SCHEDULE, path, seed)
 
 
 # The Math *teacher* model of MathDistill-v0: the base student trained further, right on most skills and
@@ -134,17 +132,8 @@ CODE_BASE_SCHEDULE = {"batch_size": 64, "lr": 2e-3, "final_lr": 5e-4, "warmup": 
 def build_code_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
     """Rebuild the shipped Code base checkpoint (weights + AdamW moments) and return its path."""
     path = Path(out) if out is not None else CODE_BASE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    student = pretrain(
-        CodeTask(),
-        CODE_BASE_SKILLS,
-        config=CODE_BASE_CONFIG,
-        updates=CODE_BASE_UPDATES if updates is None else updates,
-        seed=seed,
-        **CODE_BASE_SCHEDULE,
-    )
-    student.save(path)
-    return path
+    updates = CODE_BASE_UPDATES if updates is None else updates
+    return _build_base(CodeTask(), CODE_BASE_SKILLS, CODE_BASE_CONFIG, updates, CODE_BASE_SCHEDULE, path, seed)
 
 
 def build_checkpoints(

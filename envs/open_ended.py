@@ -20,7 +20,27 @@ def _positive_int(name: str, value: Any) -> int:
     return value
 
 
-class MathOpenEndedEnv(MathFamilyEnv):
+class WrittenDataEnv:
+    """What every open-ended env adds to its family env: the student's errors as text in each Report, and
+    ``read`` (an action's fate without training). Mixed in before the family env class."""
+
+    interface: OpenEndedInterface
+
+    def make_report(self, right: np.ndarray, loss: np.ndarray) -> ErrorReport:
+        """The Report, with a few of the student's current val errors as text (its greedy answers)."""
+        report = super().make_report(right, loss)
+        max_prompt, max_answer, _ = self.interface.limits
+        lines = error_lines(self.student, self.val, right[: len(self.val)], self.error_samples, max_prompt, max_answer)
+        return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
+
+    def read(self, action: Any) -> WrittenData:
+        """What a step would make of ``action`` (accepted examples, rejections), without training."""
+        if self.state is None:
+            raise RuntimeError("call reset() before read()")
+        return self.interface.read(action, self.state)
+
+
+class MathOpenEndedEnv(WrittenDataEnv, MathFamilyEnv):
     """
     ## Description
     The teacher writes the data: every step it hands the student, the tiny Llama-family transformer
@@ -133,15 +153,3 @@ class MathOpenEndedEnv(MathFamilyEnv):
         )
         self.interface: OpenEndedInterface
         self.max_examples, self.error_samples = max_examples, error_samples
-
-    def make_report(self, right: np.ndarray, loss: np.ndarray) -> ErrorReport:
-        """The Report, with a few of the student's current val errors as text (its greedy answers)."""
-        report = super().make_report(right, loss)
-        lines = error_lines(self.student, self.val, right[: len(self.val)], self.error_samples)
-        return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
-
-    def read(self, action: Any) -> WrittenData:
-        """What a step would make of ``action`` (accepted examples, rejections), without training."""
-        if self.state is None:
-            raise RuntimeError("call reset() before read()")
-        return self.interface.read(action, self.state)
