@@ -183,3 +183,11 @@ def test_bad_arguments_are_refused():
         TASK.generate("arith", 0, -1, rng)
     with pytest.raises(ValueError, match="per_level"):
         TASK.splits(-1)
+
+
+def test_runaway_programs_are_refused_after_a_small_fuel():
+    e = Example("sort", 0, "l x:sort", "sorted(x)")
+    t0 = time.perf_counter()
+    for _ in range(20):
+        assert not TASK.score(e, "[sorted(x) for v in range(9999)][0]")  # right, but 1000x the gold's steps
+    assert time.perf_counter() - t0 < 1.0

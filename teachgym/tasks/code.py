@@ -48,7 +48,8 @@ Scoring, by execution
 ---------------------
 A program answer is right when, on every hidden input of its type (``HIDDEN``: fixed lists including
 the edge cases ``0``, ``[]``, ``[7]``, ``""`` and a 20-element list), it gives the same output as the
-gold program, or fails where the gold program fails; outputs are compared with their types
+gold program within ``SCORE_FUEL`` interpreter steps, or fails where the gold program fails; outputs are
+compared with their types
 (``True`` is not ``1``). So ``sorted(x)[::-1]`` and ``sorted(x,reverse=True)`` are both right. An
 ``exec`` answer is right when it is a literal (numbers, strings, lists, tuples, booleans) of the
 output's value. Every gold answer passes its own check (``verify``), so a student whose greedy answer
@@ -83,6 +84,10 @@ from teachgym.types import Example, Skill
 NUM_LEVELS = 3
 MAX_PROMPT = 40
 MAX_ANSWER = 40
+# Interpreter steps a program may take per hidden input when scored: every gold program takes under 200
+# on every hidden input, so this refuses only programs 10x slower than the gold one (and keeps a student's
+# runaway programs from costing the sandbox's full FUEL on every input of every item).
+SCORE_FUEL = 2_000
 SPLIT_ROUND = 64  # candidates drawn per round when building a split (repair items cost ~1 ms each)
 NAMES = "abcdfghjkmnpqrstuxyz"  # input variable names (v, w are comprehension variables)
 
@@ -402,19 +407,26 @@ def _bind(kind: str, names: Sequence[str], value: Any) -> dict[str, Any]:
     return {names[0]: list(value) if isinstance(value, list) else value}
 
 
-def outcomes(program: str, kind: str, names: Sequence[str]) -> tuple | None:
+def _outcome(tree: Any, kind: str, names: Sequence[str], value: Any) -> Any:
+    try:
+        return _typed(sandbox.run(tree, _bind(kind, names, value), fuel=SCORE_FUEL))
+    except sandbox.Rejected:
+        return "rejected"
+
+
+def outcomes(program: str, kind: str, names: Sequence[str], want: tuple | None = None) -> tuple | None:
     """The program's outcome on every hidden input of ``kind`` (a typed value, or ``"rejected"``), or None
-    when the sandbox refuses the program's text."""
+    when the sandbox refuses the program's text. Given the outcomes it should have (``want``), it stops at
+    the first input where it differs (the outcomes so far, so the result differs from ``want``)."""
     try:
         tree = sandbox.check(program, names)
     except sandbox.Rejected:
         return None
     out = []
-    for value in HIDDEN[kind]:
-        try:
-            out.append(_typed(sandbox.run(tree, _bind(kind, names, value))))
-        except sandbox.Rejected:
-            out.append("rejected")
+    for i, value in enumerate(HIDDEN[kind]):
+        out.append(_outcome(tree, kind, names, value))
+        if want is not None and out[-1] != want[i]:
+            break
     return tuple(out)
 
 
@@ -744,7 +756,7 @@ class CodeTask:
                 return False
         kind, names = self._signature(skill, prompt)
         want = _gold_outcomes(gold, kind, names)
-        return want is not None and outcomes(output, kind, names) == want
+        return want is not None and outcomes(output, kind, names, want) == want
 
     def _signature(self, skill: str, prompt: str) -> tuple[str, tuple[str, ...]]:
         if skill == "repair":
