@@ -302,7 +302,8 @@ class TeachEnv(gym.Env):
         truncated = bool(not terminated and state.step >= self.horizon)
         obs = self.interface.observe(state)
         times = prepared.times
-        times.other = time.perf_counter() - prepared.start - times.generate - times.train - times.evaluate
+        spent = times.generate + times.train + times.evaluate + sum(times.extra.values())
+        times.other = time.perf_counter() - prepared.start - spent
         return obs, float(reward), terminated, truncated, self._info(times, stats)
 
     # -- data ---------------------------------------------------------------------------------
