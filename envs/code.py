@@ -176,7 +176,9 @@ class CodeOpenEndedEnv(WrittenDataEnv, CodeFamilyEnv):
     ## Action Space
     ``Sequence(Tuple((Text(40, charset=CODE_ALPHABET), Text(40, charset=CODE_ALPHABET))))``: a list of
     ``(prompt, answer)`` pairs. Prompts look like ``i x:add 7``, ``l n:keep over 4``, ``ll x,y:dot``,
-    ``x*3+2;x=4`` (exec) or ``x-7|3->10`` (repair).
+    ``x*3+2;x=4`` (exec) or ``x-7|3->10`` (repair). ``action_space.sample()`` writes 1-8 right examples
+    of random skills and levels (``teachgym.interfaces.open_ended.WrittenExamples``), so that a random
+    teacher trains on something.
 
     The env never raises on an action. Rejected items are counted per reason in ``info["rejected"]``:
     the MathOpenEnded-v0 reasons (``not_a_sequence``, ``too_many``, ``not_a_pair``, ``not_a_string``,

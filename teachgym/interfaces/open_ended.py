@@ -242,6 +242,26 @@ def error_lines(
 # ------------------------------------------------------------------ the interface
 
 
+class WrittenExamples(spaces.Sequence):
+    """The action space of a ``verified`` open-ended env: a Sequence of (prompt, answer) Text pairs whose
+    ``sample()`` writes right examples (random skills and levels, the task's own generator, train
+    partition only), so that a random teacher's data is trained on rather than all rejected."""
+
+    def __init__(self, task: Task, pair: spaces.Tuple, max_items: int = 8):
+        super().__init__(pair)
+        self.task, self.max_items = task, max_items
+
+    def sample(self, mask: Any = None, probability: Any = None) -> tuple:
+        if mask is not None or probability is not None:
+            return super().sample(mask, probability)
+        rng, out = self.np_random, []
+        for _ in range(int(rng.integers(1, self.max_items + 1))):
+            skill = self.task.skills[int(rng.integers(len(self.task.skills)))].name
+            example = self.task.generate(skill, int(rng.integers(self.task.num_levels)), 1, rng)[0]
+            out.append((example.prompt, example.answer))
+        return tuple(out)
+
+
 @dataclass
 class OpenEndedState(EpisodeState):
     """An open-ended episode: ``used`` has one more row, for accepted examples no skill recognises, and
@@ -299,8 +319,8 @@ class OpenEndedInterface:
         self.limits, self.verified = (max_prompt, max_answer, alphabet), verified
         self.state_class = VerifiedOpenEndedState if verified else OpenEndedState
         self.num_skills, self.num_levels = len(task.skills), task.num_levels
-        text = spaces.Text(max_prompt, charset=alphabet), spaces.Text(max_answer, charset=alphabet)
-        self.action_space = spaces.Sequence(spaces.Tuple(text))
+        text = spaces.Tuple((spaces.Text(max_prompt, charset=alphabet), spaces.Text(max_answer, charset=alphabet)))
+        self.action_space = WrittenExamples(task, text) if verified else spaces.Sequence(text)
         charset = alphabet if "|" in alphabet else alphabet + "|"
         line = spaces.Text(max_prompt + 2 * max_answer + 2, min_length=0, charset=charset)
         self.observation_space = spaces.Dict(
