@@ -12,6 +12,7 @@ from teachgym.students.tokenizer import CODE_ALPHABET, unknown_chars
 from teachgym.tasks.base import partition
 from teachgym.tasks.code import HIDDEN, MAX_ANSWER, MAX_PROMPT, CodeTask, _mutants, _typed, show
 from teachgym.types import Example
+from tests.test_sandbox import HOSTILE
 
 TASK = CodeTask()
 CELLS = [(s.name, lv) for s in TASK.skills for lv in range(TASK.num_levels)]
@@ -113,23 +114,7 @@ def _run(sandbox, program, name, shown):
         return "rejected"
 
 
-@pytest.mark.parametrize(
-    "program",
-    [
-        "[0 for _ in range(10**9)]",
-        "9**9**9",
-        "'a'*10**10",
-        "__import__('os')",
-        "().__class__.__bases__[0].__subclasses__()",
-        "open('/etc/passwd')",
-        "(lambda f: f(f))(lambda f: f(f))",
-        "(" * 300 + "x" + ")" * 300,
-        "x+\u00e9",
-        "",
-        "exec('1')",
-        "eval('1')",
-    ],
-)
+@pytest.mark.parametrize("program", [*HOSTILE, "exec('1')", "eval('1')"])
 def test_hostile_programs_are_rejected_fast_and_marked_unsafe_or_wrong(program):
     e = Example("arith", 0, "i x:add 7", "x+7")
     t0 = time.perf_counter()
