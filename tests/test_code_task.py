@@ -124,6 +124,14 @@ def test_hostile_programs_are_rejected_fast_and_marked_unsafe_or_wrong(program):
     assert TASK.score(e, "x+7")  # and the task still works
 
 
+def test_verify_checks_the_answer_against_the_prompt():
+    assert TASK.verify(Example("arith", 0, "i x:add 7", "x+7"))
+    assert TASK.verify(Example("arith", 0, "i x:add 7", "7+x"))  # any right program
+    assert not TASK.verify(Example("arith", 0, "i x:add 7", "x+8"))
+    assert not TASK.verify(Example("exec", 0, "x*3;x=4", "13"))
+    assert not TASK.verify(Example("repair", 0, "x-7|3->10", "x-7"))
+
+
 def test_fault_names_what_is_wrong():
     assert TASK.fault(Example("arith", 0, "i x:add 7", "x+7")) is None
     assert TASK.fault(Example("arith", 0, "i x:add 7", "x+8")) == "wrong"

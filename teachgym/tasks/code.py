@@ -717,15 +717,9 @@ class CodeTask:
         return found[2] if found is not None and found[0] == skill else None
 
     def verify(self, example: Example) -> bool:
-        """True iff ``example`` is a well-formed prompt of its skill and level and its answer is right."""
-        found = self._read(example.prompt)
-        return (
-            found is not None
-            and found[:2] == (example.skill, example.level)
-            and len(example.answer) <= MAX_ANSWER
-            and self.score(example, example.answer)
-            and self._judge(found[0], example.prompt, found[2], found[2])
-        )
+        """True iff ``example`` is a well-formed prompt of its skill and level and its answer is right (against
+        the gold answer read from the prompt, not ``example.answer`` itself: see ``fault``)."""
+        return len(example.answer) <= MAX_ANSWER and self.fault(example) is None
 
     def fault(self, example: Example) -> str | None:
         """What is wrong with a written example: None (nothing: its prompt is a ``skill`` prompt of its level
@@ -792,9 +786,8 @@ class CodeTask:
             names = [m.group("N")] + ([m.group("M")] if c.kind == "ll" else [])
             if len(set(names)) != len(names) or not _in_range(c.template, params):
                 return None
-            if _fill(c.template, c.kind, names, params)[0] != prompt:  # e.g. "add 07"
-                return None
-            return c.skill, c.level, _fill(c.template, c.kind, names, params)[1]
+            filled, gold = _fill(c.template, c.kind, names, params)
+            return (c.skill, c.level, gold) if filled == prompt else None  # not e.g. "add 07"
         return None
 
     def _read_exec(self, m: re.Match) -> tuple[str, int, str] | None:
