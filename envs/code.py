@@ -9,33 +9,11 @@ from typing import Any
 
 from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS
 from teachgym.envs.curriculum import family_kwargs
-from teachgym.envs.math import MathFamilyEnv
+from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
 from teachgym.envs.open_ended import WrittenDataEnv
-from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.interfaces.open_ended import OpenEndedInterface
-from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.tokenizer import CODE_ALPHABET
-from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.code import MAX_ANSWER, MAX_PROMPT, CodeTask
-from teachgym.types import Task
-
-INTERFACES = ("skills", "curriculum")
-
-
-def code_task(skills: Sequence[str] | None) -> Task:
-    task = CodeTask()
-    if skills is None:
-        return task
-    if not isinstance(skills, list | tuple):
-        names = [s.name for s in task.skills]
-        raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
-    return SkillSubset(task, list(skills))
-
-
-def _mastery(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"mastery must be a number in (0, 1], got {value!r}")
-    return float(value)
 
 
 class CodeFamilyEnv(MathFamilyEnv):
@@ -46,7 +24,7 @@ class CodeFamilyEnv(MathFamilyEnv):
         super().__init__(
             make_interface,
             skills=None,
-            task=code_task(skills),
+            task=subset_task(CodeTask(), skills),
             rehearsal_skills=CODE_BASE_SKILLS,
             base=CODE_BASE,
             student_options={"padded_decode": True, "length_buckets": 64},
@@ -146,12 +124,8 @@ class CodeEnv(CodeFamilyEnv):
         render_mode: str | None = None,
         interface: str = "skills",
     ):
-        if not isinstance(interface, str) or interface not in INTERFACES:
-            raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
-        mastery = _mastery(mastery)  # (checked whichever the interface: a bad value is a bad value)
-        make_interface = partial(SkillListInterface, mastery=mastery) if interface == "skills" else CurriculumInterface
         super().__init__(
-            make_interface,
+            skills_or_curriculum(interface, mastery),
             **family_kwargs(locals()),
         )
 

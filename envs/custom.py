@@ -4,14 +4,11 @@ student on your own JSONL data."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
 from teachgym.envs.checkpoints import MATH_BASE_CONFIG
 from teachgym.envs.curriculum import MATH_DEFAULTS
-from teachgym.envs.math import MathFamilyEnv
-from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum
 from teachgym.students.causal_lm import MAX_NEW
 from teachgym.students.tokenizer import ALPHABET, unknown_chars
 from teachgym.tasks.jsonl import JsonlTask
@@ -71,15 +68,14 @@ class GivenTaskEnv(MathFamilyEnv):
     curriculum interface, no rehearsal of the Math base's skills, no character checkpoint."""
 
     def __init__(self, task: Task, *, interface: str, mastery: float, **kwargs: Any):
-        if not isinstance(interface, str) or interface not in ("skills", "curriculum"):
-            raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
-        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
-            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
-        make_interface = (
-            partial(SkillListInterface, mastery=float(mastery)) if interface == "skills" else CurriculumInterface
-        )
         super().__init__(
-            make_interface, skills=None, rehearsal=0.0, checkpoint=None, task=task, rehearsal_skills=(), **kwargs
+            skills_or_curriculum(interface, mastery),
+            skills=None,
+            rehearsal=0.0,
+            checkpoint=None,
+            task=task,
+            rehearsal_skills=(),
+            **kwargs,
         )
 
 

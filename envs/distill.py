@@ -14,7 +14,7 @@ from safetensors import safe_open
 
 from teachgym.envs.checkpoints import MATH_TEACHER
 from teachgym.envs.curriculum import MATH_DEFAULTS, MathFamilyEnv, family_kwargs
-from teachgym.envs.math import check_file, check_student
+from teachgym.envs.math import check_file, check_mastery, check_student
 from teachgym.interfaces.distill import MODES, DistillInterface, unit_cost
 from teachgym.students.distill import TeacherModel
 from teachgym.types import DataPlan, Example, Report
@@ -176,8 +176,7 @@ class MathDistillEnv(MathFamilyEnv):
             raise ValueError(
                 f"label_cost must be a positive integer (budget units per labelled example), got {label_cost!r}"
             )
-        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
-            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
+        mastery = check_mastery(mastery)
         pretrained = check_student(student, checkpoint) is not None
         if pretrained and not isinstance(teacher, str | os.PathLike):
             raise ValueError(
@@ -186,7 +185,7 @@ class MathDistillEnv(MathFamilyEnv):
             )
         path = None if pretrained else check_file("teacher", teacher, "the shipped teacher") or MATH_TEACHER
         super().__init__(
-            lambda task: DistillInterface(task, label_cost=label_cost, mastery=float(mastery)),
+            lambda task: DistillInterface(task, label_cost=label_cost, mastery=mastery),
             **family_kwargs(locals()),
         )
         self.interface: DistillInterface

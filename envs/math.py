@@ -12,6 +12,7 @@ from typing import Any
 from teachgym.core import REGIMES, TeachEnv
 from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS
 from teachgym.interfaces.base import Interface
+from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.tasks.base import SkillSubset
@@ -54,14 +55,37 @@ def check_rehearsal(value: Any) -> float:
     return float(value)
 
 
-def math_task(skills: Sequence[str] | None) -> Task:
-    task = MathTask()
+def check_mastery(value: Any) -> float:
+    """Val accuracy at which a level counts as mastered: a number in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"mastery must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+INTERFACES = ("skills", "curriculum")
+
+
+def skills_or_curriculum(interface: Any, mastery: Any) -> Callable[[Task], Interface]:
+    """The skill-list interface (levels moved on at ``mastery``) or the curriculum one, by name; both
+    arguments are checked whichever is chosen."""
+    if not isinstance(interface, str) or interface not in INTERFACES:
+        raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
+    mastery = check_mastery(mastery)
+    return partial(SkillListInterface, mastery=mastery) if interface == "skills" else CurriculumInterface
+
+
+def subset_task(task: Task, skills: Sequence[str] | None) -> Task:
+    """``task``, or the subset of its skills named by ``skills`` (a list or tuple of names)."""
     if skills is None:
         return task
     if not isinstance(skills, list | tuple):
         names = [s.name for s in task.skills]
         raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
     return SkillSubset(task, list(skills))
+
+
+def math_task(skills: Sequence[str] | None) -> Task:
+    return subset_task(MathTask(), skills)
 
 
 def make_student(
@@ -78,13 +102,12 @@ def make_student(
     """The env's student with its training settings: the character student on ``checkpoint`` (None: the
     family's shipped ``base``; ``options`` are more CausalLMStudent kwargs), or the pretrained model a
     ``student`` spec names (``check_student``)."""
+    settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
     if student is not None:
         from teachgym.students.hf import HFStudent
 
-        settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
         return HFStudent(**{**settings, **student})
     path = base if checkpoint is None else checkpoint
-    settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
     return CausalLMStudent(checkpoint_config(path), path, **settings, **(options or {}))
 
 
@@ -307,10 +330,8 @@ class MathEnv(MathFamilyEnv):
         student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
     ):
-        if isinstance(mastery, bool) or not isinstance(mastery, int | float) or not 0 < mastery <= 1:
-            raise ValueError(f"mastery must be a number in (0, 1], got {mastery!r}")
         super().__init__(
-            partial(SkillListInterface, mastery=float(mastery)),
+            partial(SkillListInterface, mastery=check_mastery(mastery)),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
