@@ -214,6 +214,13 @@ def answer_loss(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> 
 MAX_NEW = 11  # answer tokens a greedy answer may take, EOS included (answers have at most 10 characters)
 
 
+def new_tokens(model: torch.nn.Module, width: int, max_new: int) -> int:
+    """How many tokens to decode after prompts ``width`` tokens wide: ``max_new``, but never past the
+    model's ``max_position_embeddings``, and at least one."""
+    limit = getattr(model.config, "max_position_embeddings", None) or width + max_new
+    return max(1, min(max_new, limit - width + 1))
+
+
 @torch.inference_mode()
 def greedy_decode(
     model: torch.nn.Module, device: torch.device, prompts: Sequence[str], max_new: int, alphabet: str = ALPHABET
@@ -233,8 +240,7 @@ def greedy_decode(
             ids = torch.tensor([[BOS, *encode(prompts[i], alphabet)] for i in idx], device=device)
             done = torch.zeros(len(idx), dtype=torch.bool, device=ids.device)
             steps = []
-            width = getattr(model.config, "max_position_embeddings", None) or ids.shape[1] + max_new
-            for _ in range(max(1, min(max_new, width - ids.shape[1] + 1))):
+            for _ in range(new_tokens(model, ids.shape[1], max_new)):
                 nxt = model(input_ids=ids).logits[:, -1].argmax(-1)
                 nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
                 steps.append(nxt)
@@ -267,7 +273,6 @@ def padded_decode(
     model.eval()
     out = [""] * len(prompts)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    limit = getattr(model.config, "max_position_embeddings", None)
     try:
         for start in range(0, len(order), bucket):
             idx = order[start : start + bucket]
@@ -278,7 +283,7 @@ def padded_decode(
             new = model.generate(
                 input_ids=ids,
                 attention_mask=attention,
-                max_new_tokens=max(1, min(max_new, (limit or width + max_new) - width + 1)),
+                max_new_tokens=new_tokens(model, width, max_new),
                 do_sample=False,
                 eos_token_id=EOS,
                 pad_token_id=PAD,
