@@ -19,7 +19,7 @@ agg      l     ``sum`` -> ``sum(x)``      ``sum first 3`` ->           ``range``
                                           ``sum(x[:3])``               ``max(x)-min(x)``
 map      l     ``each add 3`` ->          ``each times 2 add 1`` ->    ``each mod 3`` ->             arith
                ``[v+3 for v in x]``       ``[v*2+1 for v in x]``       ``[v%3 for v in x]``
-filter   l     ``keep over 4`` ->         ``keep multiples of 3`` ->   ``keep over 4 add 1`` ->      map, cond
+filter   l     ``keep over 4`` ->         ``keep multiples of 3`` ->   ``keep over 4 add 1`` ->      map
                ``[v for v in x if v>4]``  ``[v for v in x if v%3==0]``  ``[v+1 for v in x if v>4]``
 count    l     ``count 5`` ->             ``count over 4`` ->          ``count multiples of 3`` ->   filter, agg
                ``x.count(5)``             ``len([v for v in x if v>4])``  ``len([v ... if v%3==0])``
@@ -253,7 +253,7 @@ SKILLS: dict[str, tuple[str, tuple[str, ...], str, tuple[str, str, str], tuple[t
     ),
     "filter": (
         "l",
-        ("map", "cond"),
+        ("map",),
         "keep the items that satisfy a condition",
         ("over or under a threshold", "multiples, all but a value", "filter and transform"),
         (
