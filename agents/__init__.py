@@ -12,6 +12,7 @@ from teachgym.agents.heuristics import (
     PrerequisiteCurriculumTeacher,
     RandomTeacher,
     SingleSkillTeacher,
+    SpreadTeacher,
     UniformTeacher,
     WeakestSkillTeacher,
 )
@@ -43,6 +44,7 @@ AGENTS = {
     "weakest": WeakestSkillTeacher,
     "frontier": FrontierTeacher,
     "focus": FocusTeacher,
+    "spread": SpreadTeacher,
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
     "fixed": FixedMixTeacher,  # weights=: a static mix by skill name

@@ -109,6 +109,45 @@ class FrontierTeacher(_Base):
         return weights_to_action(np.maximum(weights, self.rehearsal))
 
 
+class SpreadTeacher(_Base):
+    """Evenly over the skills still to learn, a little on the rest; gives up on skills that do not move.
+
+    A skill is still to learn while its val accuracy is below ``done``. Uniform spends as much on the
+    skills the student already knows as on the ones it does not; this spends ``1 - rehearsal`` of every
+    step evenly on the open skills and the rest evenly on the others. A skill that has been open for
+    ``patience`` steps without its accuracy rising by ``min_gain`` over where it started is given up on
+    (out of reach within the budget) and closed, as Frontier's ``patience``. When no skill is open, the
+    given-up ones are tried again.
+    """
+
+    def __init__(self, done: float = 0.8, rehearsal: float = 0.05, patience: int = 3, min_gain: float = 0.05):
+        if not 0.0 <= rehearsal <= 1.0:
+            raise ValueError(f"rehearsal must be a share in [0, 1], got {rehearsal}")
+        if patience < 1:
+            raise ValueError(f"patience must be a number of steps >= 1, got {patience}")
+        self.done, self.rehearsal, self.patience, self.min_gain = done, rehearsal, patience, min_gain
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        self.opened = np.zeros(len(self.skills), dtype=int)  # consecutive steps open
+        self.start = np.zeros(len(self.skills))  # accuracy when the skill opened
+        self.dropped = np.zeros(len(self.skills), dtype=bool)
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        self.dropped |= (self.opened >= self.patience) & (acc < self.start + self.min_gain)
+        open_ = (acc < self.done) & ~self.dropped
+        if not open_.any():
+            self.dropped[:] = False
+            open_ = acc < self.done
+        self.start = np.where(self.opened == 0, acc, self.start)
+        self.opened = np.where(open_, self.opened + 1, 0)
+        if not open_.any() or open_.all():
+            return weights_to_action(np.ones(len(acc)))
+        weights = np.where(open_, (1.0 - self.rehearsal) / open_.sum(), self.rehearsal / (~open_).sum())
+        return weights_to_action(weights)
+
+
 class PrerequisiteCurriculumTeacher(_Base):
     """A fixed easy-to-hard schedule: skills in prerequisite order, one at a time, equal time each.
 

@@ -85,6 +85,33 @@ def test_frontier_teacher_targets_weak_skills_within_reach(env):
     assert by["cmp"] > 0
 
 
+def test_spread_teacher_spreads_over_open_skills_and_gives_up_on_sinks(env):
+    teacher = make_agent("spread", done=0.8, rehearsal=0.1, patience=2, min_gain=0.05)
+    teacher.reset(env, seed=0)
+    names = [s.name for s in env.unwrapped.task.skills]
+    known = {n: 0.9 for n in names[:4]}
+    w = dict(zip(names, weights(teacher.act(obs_with(known, env))), strict=True))
+    open_ = names[4:]
+    assert w[open_[0]] == pytest.approx(w[open_[-1]]) and w[names[0]] == pytest.approx(w[names[3]])
+    assert w[open_[0]] / w[names[0]] == pytest.approx((0.9 / len(open_)) / (0.1 / 4), rel=1e-5)
+    # two steps later, the first open skill has moved and the second has not: the second is given up on
+    teacher.act(obs_with({**known, open_[0]: 0.1}, env))
+    w = dict(zip(names, weights(teacher.act(obs_with({**known, open_[0]: 0.3}, env))), strict=True))
+    assert w[open_[1]] == pytest.approx(w[names[0]]) and w[open_[0]] > 5 * w[open_[1]]
+    # when every open skill has been given up on, they are tried again rather than starving
+    teacher = make_agent("spread", patience=1)
+    teacher.reset(env, seed=0)
+    teacher.act(obs_with(known, env))
+    w = weights(teacher.act(obs_with(known, env)))
+    assert w[4] > 5 * w[0]
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience")])
+def test_spread_teacher_rejects_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_agent("spread", **kwargs)
+
+
 def test_fixed_mix_teacher_gives_each_named_skill_its_share(env):
     teacher = make_agent("fixed", weights={"word": 3, "mod": 1})
     teacher.reset(env, seed=0)
