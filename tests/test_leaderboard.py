@@ -60,6 +60,7 @@ def fake_run(spec: RunSpec, gain: float = 0.0) -> dict:
         "agent": spec.agent,
         "seed": spec.seed,
         "env_spec": {"id": spec.env_id, "kwargs": spec.env_kwargs},
+        "env_settings": lb.env_settings(spec.env_id, spec.env_kwargs),
         "agent_config": spec.agent_kwargs,
         "version": teachgym.__version__,
         "gain": gain,
@@ -417,7 +418,9 @@ def test_resume_redoes_only_missing_and_corrupt_runs(swept, tmp_path, monkeypatc
     assert fake.calls == []
 
 
-@pytest.mark.parametrize("damage", ["binary", "not a dict", "missing key", "other spec", "other schema", "empty"])
+@pytest.mark.parametrize(
+    "damage", ["binary", "not a dict", "missing key", "other spec", "other schema", "empty", "other default"]
+)
 def test_damaged_or_stale_run_files_are_redone(tmp_path, monkeypatch, damage):
     spec = RunSpec(MATH, "uniform", 0, dict(SMALL))
     path = tmp_path / "runs" / f"{spec.key}.json"
@@ -430,12 +433,29 @@ def test_damaged_or_stale_run_files_are_redone(tmp_path, monkeypatch, damage):
         "other spec": json.dumps(fake_run(spec.with_env_kwargs({"horizon": 7}))).encode(),
         "other schema": json.dumps({**good, "schema": lb.SCHEMA + 1}).encode(),
         "empty": b"",
+        # made when an env default (one the suite does not set) was another: not today's env
+        "other default": json.dumps({**good, "env_settings": {**good["env_settings"], "lr": 0.5}}).encode(),
     }[damage]
     path.write_bytes(text)
     fake = CountingExecute()
     monkeypatch.setattr(lb_sweep, "execute", fake)
     assert lb.sweep([spec], tmp_path) == [fake_run(spec)]
     assert fake.calls == [spec.key]
+
+
+def test_runs_record_every_env_setting_and_old_files_without_them_are_kept(swept, tmp_path, monkeypatch):
+    _, results = swept
+    settings = results[0]["env_settings"]
+    assert settings == {**lb.env_settings(MATH, {}), **results[0]["spec"]["env_kwargs"]}
+    assert {"lr", "regime", "rehearsal", "horizon"} <= settings.keys()  # defaults the suite did not set
+    spec = RunSpec(MATH, "uniform", 0, dict(SMALL))
+    path = tmp_path / "runs" / f"{spec.key}.json"
+    path.parent.mkdir(parents=True)
+    old = {k: v for k, v in fake_run(spec, gain=0.25).items() if k != "env_settings"}
+    path.write_text(json.dumps(old))
+    fake = CountingExecute()
+    monkeypatch.setattr(lb_sweep, "execute", fake)
+    assert lb.sweep([spec], tmp_path) == [old] and fake.calls == []
 
 
 def test_a_crash_mid_write_leaves_no_partial_file(tmp_path, monkeypatch):

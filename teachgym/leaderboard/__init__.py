@@ -31,7 +31,16 @@ from teachgym.leaderboard.report import (
     terminal_table,
     write_outputs,
 )
-from teachgym.leaderboard.run import CSV_COLUMNS, MASTERED, RUN_KEYS, SCHEMA, execute, load_run, write_atomic
+from teachgym.leaderboard.run import (
+    CSV_COLUMNS,
+    MASTERED,
+    RUN_KEYS,
+    SCHEMA,
+    env_settings,
+    execute,
+    load_run,
+    write_atomic,
+)
 from teachgym.leaderboard.stats import (
     Results,
     aggregate_iqm,
@@ -75,6 +84,7 @@ __all__ = [
     "aggregate_poi",
     "bootstrap_ci",
     "bootstrap_mean_ci",
+    "env_settings",
     "execute",
     "init_worker",
     "iqm",

@@ -4,14 +4,19 @@ back with :func:`load_run`.
 **Runs.** Each run is written atomically to ``<out>/runs/<env>/<agent>/<seed>.json`` the moment it
 finishes (temp file in the same folder, fsync, ``os.replace``), so a killed sweep loses at most the runs
 in flight. A file counts as complete when it holds every key of ``RUN_KEYS`` and is of schema
-``SCHEMA``; :func:`load_run` also checks that it was made from a given spec.
+``SCHEMA``; :func:`load_run` also checks that it was made from a given spec, and with the env's
+settings of today: a run records every keyword argument its env was built with, defaults included
+(``env_settings``), so that changing an env's default redoes the runs made with the old one instead of
+mixing them with new ones.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,32 @@ RUN_KEYS = frozenset(CSV_COLUMNS) | {
     "examples_curve",
     "skill_test_curves",
 }
+
+
+@cache
+def _defaults(env_id: str) -> str:
+    """The registered env's keyword defaults (its entry point's signature over the registration's
+    kwargs), as JSON; ``"{}"`` for an id that is not registered or an entry point that is not a class or
+    function."""
+    import gymnasium as gym
+
+    try:
+        spec = gym.spec(env_id)
+        creator = (
+            gym.envs.registration.load_env_creator(spec.entry_point)
+            if isinstance(spec.entry_point, str)
+            else spec.entry_point
+        )
+        params = inspect.signature(creator).parameters.values()
+    except Exception:  # an unknown id fails where the env is built, with gymnasium's own message
+        return "{}"
+    defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+    return json.dumps(_normalise({**defaults, **spec.kwargs}), sort_keys=True, default=repr)
+
+
+def env_settings(env_id: str, kwargs: dict) -> dict:
+    """Every keyword argument ``gym.make(env_id, **kwargs)`` builds the env with, defaults included."""
+    return {**json.loads(_defaults(env_id)), **_normalise(kwargs)}
 
 
 def _padded(curve: np.ndarray, steps: int) -> np.ndarray:
@@ -105,6 +136,7 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None, agents_module: str | 
         "agent": spec.agent,
         "seed": spec.seed,
         "env_spec": env_spec,
+        "env_settings": env_settings(env_id, make_kwargs),
         "agent_config": spec.to_dict()["agent_kwargs"],
         "version": teachgym.__version__,
         "gain": float(curve[-1] - curve[0]),
@@ -154,7 +186,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 def load_run(path: Path, spec: RunSpec | None = None) -> dict | None:
     """The run stored at ``path``, or None if it is missing, partial, unreadable, of another schema, or
-    (given ``spec``) was made from a different spec."""
+    (given ``spec``) was made from a different spec or with env settings that are not today's (a default
+    changed since; files written before runs recorded their settings are not checked for this)."""
     try:
         run = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, truncated, not UTF-8, not JSON
@@ -162,5 +195,11 @@ def load_run(path: Path, spec: RunSpec | None = None) -> dict | None:
     if not isinstance(run, dict) or not run.keys() >= RUN_KEYS or run["schema"] != SCHEMA:
         return None
     if spec is not None and run["spec"] != spec.to_dict():
+        return None
+    if (
+        spec is not None
+        and "env_settings" in run
+        and run["env_settings"] != env_settings(*resolve_env(spec.env_id, spec.env_kwargs))
+    ):
         return None
     return run

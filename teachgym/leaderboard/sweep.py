@@ -127,7 +127,9 @@ def sweep(
                 results[spec.key] = done
             else:
                 if path.exists():
-                    log.warning("redoing %s: its file is partial, unreadable or from another spec", spec.key)
+                    log.warning(
+                        "redoing %s: its file is partial, unreadable, or from another spec or env settings", spec.key
+                    )
                 todo.append(spec)
         failures: dict[str, BaseException] = {}
         report = progress or (lambda done, total: None)
