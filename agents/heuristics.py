@@ -71,6 +71,27 @@ class WeakestSkillTeacher(_Base):
         return weights_to_action(np.clip(err, 0.0, 1.0))
 
 
+class _GiveUp:
+    """Patience with skills that do not move: a skill targeted for ``patience`` consecutive steps whose
+    accuracy has not risen by ``min_gain`` over where the targeting began is given up on (``dropped``)."""
+
+    def __init__(self, k: int, patience: int, min_gain: float):
+        self.patience, self.min_gain = patience, min_gain
+        self.steps = np.zeros(k, dtype=int)  # consecutive steps targeted
+        self.start = np.zeros(k)  # accuracy when the targeting began
+        self.dropped = np.zeros(k, dtype=bool)
+
+    def check(self, acc: np.ndarray) -> np.ndarray:
+        """Give up on the skills that stalled; returns ``dropped``."""
+        self.dropped |= (self.steps >= self.patience) & (acc < self.start + self.min_gain)
+        return self.dropped
+
+    def target(self, targeted: np.ndarray, acc: np.ndarray) -> None:
+        """Record which skills this step targets."""
+        self.start = np.where(self.steps == 0, acc, self.start)
+        self.steps = np.where(targeted, self.steps + 1, 0)
+
+
 class FrontierTeacher(_Base):
     """Targets weak skills *within reach*, and rehearses the rest.
 
@@ -89,19 +110,15 @@ class FrontierTeacher(_Base):
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.targeted = np.zeros(len(self.skills), dtype=int)  # consecutive steps targeted
-        self.start = np.zeros(len(self.skills))  # accuracy when the targeting started
-        self.dropped = np.zeros(len(self.skills), dtype=bool)
+        self.give_up = _GiveUp(len(self.skills), self.patience, self.min_gain) if self.patience is not None else None
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
         reach = within_reach(self.skills, easiest, self.ready)
-        if self.patience is not None:
-            self.dropped |= (self.targeted >= self.patience) & (acc < self.start + self.min_gain)
-            reach &= ~self.dropped
-            self.start = np.where(self.targeted == 0, acc, self.start)
-            self.targeted = np.where(reach & (acc < 1.0), self.targeted + 1, 0)
+        if self.give_up is not None:
+            reach &= ~self.give_up.check(acc)
+            self.give_up.target(reach & (acc < 1.0), acc)
         err = 1.0 - acc
         weights = np.where(reach, err, 0.0)
         if weights.sum() > 0:
@@ -129,19 +146,15 @@ class SpreadTeacher(_Base):
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.opened = np.zeros(len(self.skills), dtype=int)  # consecutive steps open
-        self.start = np.zeros(len(self.skills))  # accuracy when the skill opened
-        self.dropped = np.zeros(len(self.skills), dtype=bool)
+        self.give_up = _GiveUp(len(self.skills), self.patience, self.min_gain)
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
-        self.dropped |= (self.opened >= self.patience) & (acc < self.start + self.min_gain)
-        open_ = (acc < self.done) & ~self.dropped
+        open_ = (acc < self.done) & ~self.give_up.check(acc)
         if not open_.any():
-            self.dropped[:] = False
+            self.give_up.dropped[:] = False
             open_ = acc < self.done
-        self.start = np.where(self.opened == 0, acc, self.start)
-        self.opened = np.where(open_, self.opened + 1, 0)
+        self.give_up.target(open_, acc)
         if not open_.any() or open_.all():
             return weights_to_action(np.ones(len(acc)))
         weights = np.where(open_, (1.0 - self.rehearsal) / open_.sum(), self.rehearsal / (~open_).sum())
