@@ -1,0 +1,194 @@
+"""The tiny vision-language student: real Idefics3 training on rendered VQA scenes, teacher-forced
+exact match equal to greedy generation, bit-identical state copies, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from teachgym.students.vlm import (
+    BOS,
+    EOS,
+    IMAGE,
+    PAD,
+    UNK,
+    VisionLanguageStudent,
+    VLMConfig,
+    VLMEncoded,
+    WordTokenizer,
+    checkpoint_config,
+    vqa_vocabulary,
+)
+from teachgym.tasks.vqa import VQATask, render
+from teachgym.types import Batch, Student
+
+
+@pytest.fixture(scope="module")
+def task() -> VQATask:
+    return VQATask()
+
+
+@pytest.fixture(scope="module")
+def examples(task):
+    """32 training examples, about three of every skill over its levels."""
+    rng = np.random.default_rng(0)
+    out = [e for s in task.skills for level in range(task.num_levels) for e in task.generate(s.name, level, 1, rng)]
+    return out[:32]
+
+
+def student(**kwargs) -> VisionLanguageStudent:
+    return VisionLanguageStudent(image_of=render, **kwargs)
+
+
+def weights(s: VisionLanguageStudent) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in s.model.parameters()]
+
+
+def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+
+
+def test_protocols_and_size(examples):
+    s = student()
+    assert isinstance(s, Student)
+    assert isinstance(s.encode(examples[:2]), Batch)
+    assert 300_000 < s.num_params < 400_000
+    assert s.config.n_image_tokens == 16 and s.lr == 3e-4
+
+
+def test_tokenizer():
+    tok = WordTokenizer(("circle", "is", "the", "what", "?"))
+    ids = tok.encode("what is the hexagon?")
+    assert ids[-1] == tok.ids["?"] and UNK in ids
+    assert tok.decode(tok.encode("what is the circle?")) == "what is the circle?"
+    assert tok.encode("<image> circle") == [UNK, tok.ids["circle"]]  # special tokens are not read from text
+    assert tok.tokens[:5] == ("<pad>", "<bos>", "<eos>", "<image>", "<unk>")
+    with pytest.raises(ValueError, match="special"):
+        WordTokenizer(("<eos>",))
+
+
+def test_vocabulary_covers_the_vqa_task(task):
+    vocab = vqa_vocabulary()
+    assert list(vocab) == sorted(vocab) and len(set(vocab)) == len(vocab)
+    tok = WordTokenizer(vocab)
+    rng = np.random.default_rng(123)
+    items = [e for s in task.skills for level in range(task.num_levels) for e in task.generate(s.name, level, 40, rng)]
+    val, test = task.splits(4)
+    for e in items + val + test:
+        assert UNK not in tok.encode(e.prompt), e.prompt
+        assert UNK not in tok.encode(e.answer), e.answer
+        assert tok.decode(tok.encode(e.prompt)) == e.prompt and tok.decode(tok.encode(e.answer)) == e.answer
+
+
+def test_encode_layout_and_loss_mask(examples):
+    s = student()
+    n_img = s.config.n_image_tokens
+    b = s.encode(examples)
+    n, width = b.ids.shape
+    assert n == len(examples) and b.mask.shape == b.attention.shape == (n, width)
+    assert b.pixels.shape == (n, 1, 3, 64, 64) and b.pixels.dtype == torch.uint8
+    pv = b.pixel_values
+    assert pv.dtype == torch.float32 and float(pv.min()) >= -1 and float(pv.max()) <= 1
+    np.testing.assert_array_equal(b.pixels[3, 0].permute(1, 2, 0).numpy(), render(examples[3].payload))
+    for i, e in enumerate(examples):
+        question = s.tokenizer.encode(e.prompt)
+        answer = [*s.tokenizer.encode(e.answer), EOS]
+        row = [BOS, *[IMAGE] * n_img, *question, *answer]
+        assert b.ids[i, : len(row)].tolist() == row
+        assert (b.ids[i, len(row) :] == PAD).all() and int(b.attention[i].sum()) == len(row)
+        assert b.ids[i][b.mask[i] == 1].tolist() == answer  # the loss is on the answer and <eos> only
+    assert b.weight is None
+    part = b.take(np.array([4, 1]))
+    assert torch.equal(part.ids, b.ids[[4, 1]]) and torch.equal(part.pixels, b.pixels[[4, 1]])
+    short = s.encode(examples[:1], weight=0.5)
+    both = VLMEncoded.cat([short, b])
+    assert len(both) == n + 1 and both.ids.shape[1] == max(width, short.ids.shape[1])
+    assert both.weight.tolist() == [0.5] + [1.0] * n
+    assert torch.equal(both.ids[1:, :width], b.ids) and torch.equal(both.mask[1:, :width], b.mask)
+
+
+def test_overfit_and_teacher_forcing_equals_generate(examples):
+    s = student(lr=1e-3, batch_size=32)
+    s.reset(0)
+    data = s.encode(examples)
+    right0, before = s.evaluate(data)
+    first = s.train(data)  # one update: row_loss is the loss of the untrained model, in the given order
+    np.testing.assert_allclose(first.row_loss, before, rtol=1e-4)
+    assert first.updates == 1 and first.examples == 32 and not first.diverged
+    for _ in range(24):
+        stats = s.train(data)
+    right, after = s.evaluate(data)
+    assert after.mean() < 0.5 * before.mean()
+    assert stats.loss < 0.5 * first.loss and np.isfinite(stats.row_loss).all()
+    assert right.sum() > right0.sum()
+    answers = s.generate([e.prompt for e in examples], payloads=[e.payload for e in examples])
+    assert right.tolist() == [a == e.answer for a, e in zip(answers, examples, strict=True)]
+    assert right.sum() > 0, "the sample should hold right answers"
+    np.testing.assert_array_equal(s.evaluate(data, batch_size=5)[0], right)
+
+
+def test_state_roundtrip_is_bit_identical(examples):
+    s = student(batch_size=8)
+    s.reset(1)
+    s.train(examples[:16])
+    state = s.get_state()
+    s.train(examples)
+    first = weights(s)
+    s.set_state(state)
+    s.train(examples)
+    assert same(first, weights(s))
+    s.set_state(state)  # the copy stays reusable
+    s.train(examples)
+    assert same(first, weights(s))
+
+
+def test_reset_restores_base_and_same_seed_same_weights(examples):
+    a, b = student(batch_size=8), student(batch_size=8)
+    base = weights(a)
+    for s in (a, b):
+        s.reset(7)
+        s.train(examples)
+    assert not same(base, weights(a))
+    assert same(weights(a), weights(b))
+    a.reset(7)
+    assert same(base, weights(a)) and a.updates == 0 and not a.optimizer.state
+
+
+def test_save_and_load(tmp_path, examples):
+    s = student(batch_size=16)
+    s.reset(0)
+    s.train(examples)
+    path = tmp_path / "vlm.safetensors"
+    s.save(path)
+    assert checkpoint_config(path) == s.config and isinstance(checkpoint_config(path).vocabulary, tuple)
+    right, loss = s.evaluate(s.encode(examples))
+    for other in (VisionLanguageStudent.load(path, image_of=render), student(checkpoint=path)):
+        other.reset(0)
+        r, lo = other.evaluate(other.encode(examples))
+        np.testing.assert_array_equal(r, right)
+        np.testing.assert_allclose(lo, loss, rtol=1e-5)
+        assert other.base_moments  # the AdamW second moments travel with the weights
+
+
+def test_errors_name_the_problem(examples):
+    s = student()
+    with pytest.raises(ValueError, match="does not support distillation"):
+        s.encode(examples, kd_weight=0.5)
+    s.encode(examples[:2], kd_weight=np.zeros(2, np.float32), temperature=np.ones(2, np.float32))
+    bad = [examples[0], type(examples[0])("colour", 0, "what colour is the object?", "red")]
+    with pytest.raises(ValueError, match=r"example 1: .*\(64, 64, 3\) uint8"):
+        s.encode(bad)
+    plain = VisionLanguageStudent()  # payloads must be images themselves
+    with pytest.raises(ValueError, match=r"example 0: .*got tuple"):
+        plain.encode(examples[:1])
+    image = render(examples[0].payload)
+    with pytest.raises(ValueError, match=r"example 0: .*float64 array"):
+        plain.generate(["what colour is the object?"], payloads=[image / 255.0])
+    assert isinstance(plain.generate(["what colour is the object?"], payloads=[image])[0], str)
+    with pytest.raises(ValueError, match=r"one payload .* per prompt"):
+        s.generate([examples[0].prompt])
+    with pytest.raises(ValueError, match="weight must be finite and non-negative"):
+        s.encode(examples[:2], weight=-1.0)
+    with pytest.raises(ValueError, match="multiple of patch_size"):
+        VLMConfig(image_size=60)
