@@ -295,7 +295,72 @@ def padded_decode(
     return out
 
 
-class CausalLMStudent:
+class AdamWStudent:
+    """What the trainable students share: ``reset`` to the base weights and the base's AdamW moments, the
+    warm-up, ``get_state``/``set_state`` of everything training changes, and ``save``. A subclass sets
+    ``model``, ``optimizer``, ``base_state``, ``base_moments``, ``generator``, ``updates``, ``lr`` and
+    ``warmup``, and says what ``save`` writes as metadata (``metadata()``)."""
+
+    def reset(self, seed: int) -> None:
+        """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
+        self.model.load_state_dict(self.base_state)
+        self.optimizer.state.clear()
+        for name, p in self.model.named_parameters():
+            if name in self.base_moments:
+                step, m, v = self.base_moments[name]
+                self.optimizer.state[p] = {"step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
+        self.generator.manual_seed(int(seed))
+        self.updates = 0
+
+    def _lr(self) -> float:
+        return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
+
+    def get_state(self) -> dict[str, Any]:
+        """A deep copy of everything training changes: weights, AdamW state, update count (it drives the
+        warm-up) and the shuffling generator. ``set_state`` puts it back bit-identically."""
+        return {
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "updates": self.updates,
+            "generator": self.generator.get_state(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a ``get_state`` copy (which stays reusable: nothing aliases it)."""
+        self.model.load_state_dict(state["model"])  # copies into the existing parameters
+        # Optimizer.load_state_dict keeps the given tensors when dtype and device match: copy them, or the
+        # next in-place AdamW update would corrupt the saved state.
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.updates = int(state["updates"])
+        self.generator.set_state(state["generator"])
+
+    def metadata(self) -> dict[str, str]:
+        """What ``save`` writes beside the tensors (the config, so that the file rebuilds its student)."""
+        raise NotImplementedError
+
+    def save(self, path: str | Path, optimizer: bool = True) -> None:
+        """Weights (the tied ``lm_head`` left out), ``metadata()``, and AdamW's second moments unless
+        ``optimizer`` is False, so that training resumes without a fresh-optimizer shock."""
+        state = {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.model.state_dict().items()
+            if not k.endswith("lm_head.weight")
+        }
+        if optimizer:
+            for name, p in self.model.named_parameters():
+                st = self.optimizer.state.get(p)
+                if st and not name.endswith("lm_head.weight"):
+                    # the second moment is what keeps the first updates calibrated; bfloat16 keeps its range
+                    # and halves its size, and the first moment (a ~10-update memory) is not worth shipping
+                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().to(torch.bfloat16)
+                    step = float(st["step"])
+        metadata = self.metadata()
+        if optimizer and any(k.startswith(MOMENT) for k in state):
+            metadata["adam_step"] = str(step)
+        save_file(state, str(path), metadata=metadata)
+
+
+class CausalLMStudent(AdamWStudent):
     """A trainable student. ``reset(seed)`` restores the base weights and a fresh AdamW state.
 
     Args:
@@ -348,20 +413,6 @@ class CausalLMStudent:
 
     micro_batch_size: int | None = None  # None: one forward per update; else gradient accumulation
     eval_batch_size = 1024  # rows per evaluation forward
-
-    def reset(self, seed: int) -> None:
-        """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
-        self.model.load_state_dict(self.base_state)
-        self.optimizer.state.clear()
-        for name, p in self.model.named_parameters():
-            if name in self.base_moments:
-                step, m, v = self.base_moments[name]
-                self.optimizer.state[p] = {"step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
-        self.generator.manual_seed(int(seed))
-        self.updates = 0
-
-    def _lr(self) -> float:
-        return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
 
     # -- the Student protocol ------------------------------------------------------------------
     def encode(
@@ -516,25 +567,6 @@ class CausalLMStudent:
         m = data.mask[:, 1:]
         return ((kl * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy()
 
-    def get_state(self) -> dict[str, Any]:
-        """A deep copy of everything training changes: weights, AdamW state, update count (it drives the
-        warm-up) and the shuffling generator. ``set_state`` puts it back bit-identically."""
-        return {
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-            "updates": self.updates,
-            "generator": self.generator.get_state(),
-        }
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a ``get_state`` copy (which stays reusable: nothing aliases it)."""
-        self.model.load_state_dict(state["model"])  # copies into the existing parameters
-        # Optimizer.load_state_dict keeps the given tensors when dtype and device match: copy them, or the
-        # next in-place AdamW update would corrupt the saved state.
-        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
-        self.updates = int(state["updates"])
-        self.generator.set_state(state["generator"])
-
     def batched(self, num_students: int, *, group: int | None = None) -> Any:
         """``num_students`` copies of this student's base trained in one set of kernels
         (``teachgym.students.batched.BatchedStudent``; its ``slot(i)`` is student i as a Student)."""
@@ -542,25 +574,8 @@ class CausalLMStudent:
 
         return BatchedStudent.from_student(self, num_students, group=group)
 
-    def save(self, path: str | Path, optimizer: bool = True) -> None:
-        """Weights (and AdamW moments, so that training resumes without a fresh-optimizer shock)."""
-        state = {
-            k: v.detach().cpu().contiguous()
-            for k, v in self.model.state_dict().items()
-            if not k.endswith("lm_head.weight")
-        }
-        if optimizer:
-            for name, p in self.model.named_parameters():
-                st = self.optimizer.state.get(p)
-                if st and not name.endswith("lm_head.weight"):
-                    # the second moment is what keeps the first updates calibrated; bfloat16 keeps its range
-                    # and halves its size, and the first moment (a ~10-update memory) is not worth shipping
-                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().to(torch.bfloat16)
-                    step = float(st["step"])
-        metadata = {"config": config_json(self.config)}
-        if optimizer and any(k.startswith(MOMENT) for k in state):
-            metadata["adam_step"] = str(step)
-        save_file(state, str(path), metadata=metadata)
+    def metadata(self) -> dict[str, str]:
+        return {"config": config_json(self.config)}
 
     @property
     def num_params(self) -> int:

@@ -15,7 +15,6 @@ the answer priors; the default 3e-4 learns (colour questions about one-object sc
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections import defaultdict
@@ -29,13 +28,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.torch import save_file
 from transformers import Idefics3Config, Idefics3ForConditionalGeneration, LlamaConfig
 from transformers.models.idefics3.configuration_idefics3 import Idefics3VisionConfig
 from transformers.utils import logging as hf_logging
 
 from teachgym.students.causal_lm import (
-    MOMENT,
+    AdamWStudent,
     answer_loss,
     autocast,
     check_precision,
@@ -271,7 +269,7 @@ class VLMEncoded:
 MAX_NEW = 4  # answer tokens a greedy answer may take, <eos> included (VQA answers have at most two words)
 
 
-class VisionLanguageStudent:
+class VisionLanguageStudent(AdamWStudent):
     """A trainable vision-language student. ``reset(seed)`` restores the base weights and a fresh AdamW
     state.
 
@@ -331,20 +329,6 @@ class VisionLanguageStudent:
     def load(cls, path: str | Path, **kwargs: Any) -> VisionLanguageStudent:
         """A student starting from the checkpoint ``path`` (its config read from the file's metadata)."""
         return cls(checkpoint_config(path), path, **kwargs)
-
-    def reset(self, seed: int) -> None:
-        """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
-        self.model.load_state_dict(self.base_state)
-        self.optimizer.state.clear()
-        for name, p in self.model.named_parameters():
-            if name in self.base_moments:
-                step, m, v = self.base_moments[name]
-                self.optimizer.state[p] = {"step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
-        self.generator.manual_seed(int(seed))
-        self.updates = 0
-
-    def _lr(self) -> float:
-        return self.lr * min(1.0, (self.updates + 1) / self.warmup) if self.warmup else self.lr
 
     # -- inputs --------------------------------------------------------------------------------
     def images(self, payloads: Sequence[Any]) -> torch.Tensor:
@@ -560,44 +544,8 @@ class VisionLanguageStudent:
             self.model.train(was_training)
         return out
 
-    def get_state(self) -> dict[str, Any]:
-        """A deep copy of everything training changes: weights, AdamW state, update count (it drives the
-        warm-up) and the shuffling generator. ``set_state`` puts it back bit-identically."""
-        return {
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-            "updates": self.updates,
-            "generator": self.generator.get_state(),
-        }
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a ``get_state`` copy (which stays reusable: nothing aliases it)."""
-        self.model.load_state_dict(state["model"])  # copies into the existing parameters
-        # Optimizer.load_state_dict keeps the given tensors when dtype and device match: copy them, or the
-        # next in-place AdamW update would corrupt the saved state.
-        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
-        self.updates = int(state["updates"])
-        self.generator.set_state(state["generator"])
-
-    def save(self, path: str | Path, optimizer: bool = True) -> None:
-        """Weights (the tied ``lm_head`` left out), the config (vocabulary included) as JSON metadata, and
-        AdamW's second moments (as ``CausalLMStudent.save``) unless ``optimizer`` is False."""
-        state = {
-            k: v.detach().cpu().contiguous()
-            for k, v in self.model.state_dict().items()
-            if not k.endswith("lm_head.weight")
-        }
-        step = None
-        if optimizer:
-            for name, p in self.model.named_parameters():
-                st = self.optimizer.state.get(p)
-                if st and not name.endswith("lm_head.weight"):
-                    state[f"{MOMENT}exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().cpu().to(torch.bfloat16)
-                    step = float(st["step"])
-        metadata = {"vlm_config": self.config.to_json()}
-        if step is not None:
-            metadata["adam_step"] = str(step)
-        save_file(state, str(path), metadata=metadata)
+    def metadata(self) -> dict[str, str]:
+        return {"vlm_config": self.config.to_json()}
 
     @property
     def num_params(self) -> int:
