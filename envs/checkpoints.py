@@ -1,12 +1,15 @@
-"""The shipped checkpoints of the Math environments and their recipes (``teachgym pretrain``).
+"""The shipped checkpoints of the Math, Code and VQA environments and their recipes (``teachgym pretrain``).
 
 - ``math-base.safetensors``: the base student of every Math env, trained from a seeded random init on
   ``MATH_BASE_SKILLS`` only (it knows those and has never seen the others).
 - ``math-teacher.safetensors``: the teacher model of MathDistill-v0, the base trained further, right on
   most skills and systematically wrong on ``MATH_TEACHER_WRONG``.
+- ``code-base.safetensors``: the base student of the Code envs, trained on ``CODE_BASE_SKILLS`` only.
+- ``vqa-base.safetensors``: the base vision-language student of the VQA envs, trained on
+  ``VQA_BASE_SKILLS`` only.
 
 ``build_checkpoints`` is what ``teachgym pretrain`` runs (``teachgym.registration.CHECKPOINTS_MODULE``
-names this module); ``teachgym pretrain --verify`` rebuilds both in a temporary folder and compares them
+names this module); ``teachgym pretrain --verify`` rebuilds them in a temporary folder and compares them
 with the shipped ones.
 """
 
@@ -136,12 +139,60 @@ def build_code_base(out: str | Path | None = None, *, seed: int = 0, updates: in
     return _build_base(CodeTask(), CODE_BASE_SKILLS, CODE_BASE_CONFIG, updates, CODE_BASE_SCHEDULE, path, seed)
 
 
+# The base student of the VQA environments: a tiny vision-language model trained on VQA_BASE_SKILLS only.
+VQA_BASE = CHECKPOINTS / "vqa-base.safetensors"
+VQA_BASE_SKILLS = ("colour", "shape", "size")
+VQA_BASE_UPDATES = 3000
+VQA_BASE_SCHEDULE = {"batch_size": 64, "lr": 6e-4, "final_lr": 2e-4, "warmup": 100}
+
+
+def build_vqa_base(
+    out: str | Path | None = None, *, seed: int = 0, updates: int | None = None, verbose: bool = True
+) -> Path:
+    """Rebuild the shipped VQA base checkpoint (weights + AdamW moments) and return its path.
+
+    A fresh ``VisionLanguageStudent`` (``VLMConfig()``) trained for ``VQA_BASE_UPDATES`` AdamW updates on
+    ``VQA_BASE_SKILLS`` (all levels, equal shares; warm-up, then a cosine from ``lr`` to ``final_lr``, the
+    rate the VQA envs continue at).
+    """
+    from teachgym.students.vlm import VisionLanguageStudent
+    from teachgym.tasks.vqa import VQATask, render
+
+    path = Path(out) if out is not None else VQA_BASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    updates = VQA_BASE_UPDATES if updates is None else updates
+    schedule = VQA_BASE_SCHEDULE
+    task = VQATask()
+    torch.manual_seed(seed)
+    student = VisionLanguageStudent(
+        image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=seed
+    )
+    student.reset(seed)
+    rng = np.random.default_rng(seed)
+    cells = [(s, lv) for s in VQA_BASE_SKILLS for lv in range(task.num_levels)]
+    chunk, batch = 16, schedule["batch_size"]
+    t0 = time.perf_counter()
+    for done in range(0, updates, chunk):
+        per_cell = math.ceil(chunk * batch / len(cells))
+        data = student.encode([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
+        keep = rng.permutation(len(data))[: chunk * batch]
+        lr, final = schedule["lr"], schedule["final_lr"]
+        student.lr = (final + (lr - final) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
+            1.0, (done + chunk) / schedule["warmup"]
+        )
+        stats = student.train(data.take(keep))
+        if verbose and (done // chunk) % 32 == 0:
+            print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s")
+    student.save(path)
+    return path
+
+
 def build_checkpoints(
-    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None
+    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None, vqa_out=None
 ) -> Iterator[tuple]:
     """Build the Math base and/or its teacher (trained on from the base just built, if any) and/or the Code
-    base, yielding each (shipped path, built path) pair as it is written. ``None`` outputs write over the
-    shipped files."""
+    base and/or the VQA base, yielding each (shipped path, built path) pair as it is written. ``None``
+    outputs write over the shipped files."""
     base = None
     if only in (None, "base"):
         base = build_math_base(base_out, seed=seed, updates=updates)
@@ -150,3 +201,5 @@ def build_checkpoints(
         yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
     if only in (None, "code-base"):
         yield CODE_BASE, build_code_base(code_out, seed=seed, updates=updates)
+    if only in (None, "vqa-base"):
+        yield VQA_BASE, build_vqa_base(vqa_out, seed=seed, updates=updates)

@@ -190,6 +190,7 @@ class MathFamilyEnv(TeachEnv):
         rehearsal_skills: Sequence[str] | None = None,
         base: Path = MATH_BASE,
         student_options: dict[str, Any] | None = None,
+        build_student: Callable[..., Student] | None = None,
     ):
         # the kwargs every Math env shares
         _positive_int("horizon", horizon)
@@ -218,7 +219,16 @@ class MathFamilyEnv(TeachEnv):
             task,
             make_interface(task),
             partial(
-                make_student, checkpoint, lr, batch_size, warmup, device, precision, student, base, student_options
+                build_student or make_student,
+                checkpoint,
+                lr,
+                batch_size,
+                warmup,
+                device,
+                precision,
+                student,
+                base,
+                student_options,
             ),
             horizon=horizon,
             examples_per_step=examples_per_step,

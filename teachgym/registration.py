@@ -25,11 +25,14 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/Code-v0": "teachgym.envs.code:CodeEnv",
     "TeachGym/CodeCurriculum-v0": "teachgym.envs.code:CodeEnv",
     "TeachGym/CodeOpenEnded-v0": "teachgym.envs.code:CodeOpenEndedEnv",
+    "TeachGym/VQA-v0": "teachgym.envs.vqa:VQAEnv",
+    "TeachGym/VQACurriculum-v0": "teachgym.envs.vqa:VQAEnv",
 }
 # Ids that are another id's env class with some kwargs fixed (Gymnasium's registered ``kwargs``).
 ENV_KWARGS: dict[str, dict] = {
     "TeachGym/CustomCurriculum-v0": {"interface": "curriculum"},
     "TeachGym/CodeCurriculum-v0": {"interface": "curriculum"},
+    "TeachGym/VQACurriculum-v0": {"interface": "curriculum"},
 }
 # Batched vector envs (``teachgym.vector.TeachVectorEnv``); ``gym.make_vec`` uses them by default.
 # MathOpenEnded-v0 (error lines decoded per student), MathDataMix-v0 (per-example training loss) and

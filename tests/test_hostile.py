@@ -690,6 +690,8 @@ def test_valid_edge_kwargs_construct(env_id):
     smallest, others = SMALLEST, OTHERS
     if env_id.startswith("TeachGym/Code"):  # the Code task's skill names
         smallest, others = {**SMALLEST, "skills": ["filter"]}, {**OTHERS, "skills": ("zip", "arith")}
+    if env_id.startswith("TeachGym/VQA"):  # the VQA task's skill names
+        smallest, others = {**SMALLEST, "skills": ["count"]}, {**OTHERS, "skills": ("logic", "colour")}
     env = make_quiet(env_id, **{**small, **{k: v for k, v in smallest.items() if k in params}})
     env.reset(seed=0)
     env.action_space.seed(0)

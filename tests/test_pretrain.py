@@ -47,3 +47,15 @@ def test_code_base_rebuilds_the_same_and_keeps_its_alphabet(tmp_path):
     assert checkpoint_differences(a, b) == []
     assert checkpoint_config(a) == CODE_BASE_CONFIG == checkpoint_config(CODE_BASE)
     assert checkpoint_config(MATH_BASE).alphabet != CODE_BASE_CONFIG.alphabet  # Math's default, as shipped
+
+
+def test_vqa_base_rebuilds_the_same_from_the_command_line(tmp_path, capsys):
+    from teachgym.envs.checkpoints import VQA_BASE
+    from teachgym.students.vlm import checkpoint_config
+
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    for path in (a, b):
+        main(["pretrain", "--only", "vqa-base", "--updates", "16", "--vqa-out", str(path)])
+    assert f"wrote {a}" in capsys.readouterr().out.replace("\n", "")
+    assert checkpoint_differences(a, b) == []
+    assert checkpoint_config(a) == checkpoint_config(VQA_BASE)  # the shipped base's architecture and vocabulary
