@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS
-from teachgym.envs.curriculum import family_kwargs
+from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
 from teachgym.envs.open_ended import WrittenDataEnv
 from teachgym.interfaces.open_ended import OpenEndedInterface
@@ -64,16 +63,19 @@ class CodeEnv(CodeFamilyEnv):
     truncated after ``horizon`` steps.
 
     ## Arguments
-    As Math-v0, with Code's defaults: ``horizon`` 10 steps of ``examples_per_step`` 512 (``budget``
-    None: 5,120 examples), ``eval_per_level`` 8 val and 8 test items per (skill, level) (624 in all),
+    As Math-v0, with Code's defaults: ``horizon`` 6 steps of ``examples_per_step`` 512 (``budget``
+    None: 3,072 examples), ``eval_per_level`` 8 val and 8 test items per (skill, level) (624 in all),
     ``lr`` 1e-3, ``batch_size`` 64, ``warmup`` 0, ``regime`` "continual" (train on each step's data
-    only), ``mastery`` 0.8, ``rehearsal`` 0.5 (replayed examples of the base's skills arith, slice, agg,
+    only), ``mastery`` 0.8, ``rehearsal`` 1.5 (replayed examples of the base's skills arith, slice, agg,
     str, map, sort per teacher example, at no budget cost), ``skills`` None (all thirteen),
     ``checkpoint`` None (the shipped Code base; ``teachgym pretrain --only code-base`` rebuilds it),
     ``split_seed``, ``device``, ``precision``, ``student`` (a pretrained causal LM instead, as Math-v0),
     ``render_mode``; and ``interface``: "skills" (this env) or "curriculum"
     (``TeachGym/CodeCurriculum-v0``: one (skill, level) bucket per step, ``Discrete(39)``, as
-    MathCurriculum-v0). The defaults were chosen on seeds 100-103 (suite ``code-tune``).
+    MathCurriculum-v0). The defaults were chosen on seeds 100-103 (suites ``code-tune`` and
+    ``code-defaults``): at rehearsal 0.5 a teacher that concentrates its data makes the student forget
+    the base's skills (``agg`` 0.96 -> 0.42), at 1.5 it does not; the gap over uniform is widest at 6
+    steps.
 
     ``info["timings"]`` has a ``score`` phase beside Math's: the time spent running decoded programs in
     the sandbox (``evaluate`` is the rest of the evaluation).
@@ -83,21 +85,24 @@ class CodeEnv(CodeFamilyEnv):
     test accuracy in points, mean [95% bootstrap CI], paired difference to uniform
     (``python benchmarks/results.py --suite code20``; ``benchmarks/results/code20/``):
 
-    - uniform +17.40 [+16.52, +18.25];
+    - uniform +13.27 [+12.16, +14.22];
+    - ``spread`` (evenly over the skills still to learn, giving up on those that do not move) +17.16,
+      paired +3.89 [+2.08, +5.48];
     - all data on the five unknown skills some teacher learnt (a hindsight ``fixed`` mix: cond,
-      filter, count, zip, compose) +20.45, paired +3.04 [+1.62, +4.31];
-    - ``frontier`` +15.02, paired -2.39 [-3.78, -0.88]; ``focus`` +9.02, paired -8.38;
-    - all data on a mastered skill (``mastered``) +0.03, paired -17.37 [-18.21, -16.49].
+      filter, count, zip, compose) +18.65, paired +5.38 [+4.09, +6.78];
+    - ``frontier`` +12.21, paired -1.06 [-2.47, +0.21]; ``focus`` +8.56, paired -4.71;
+    - all data on a mastered skill (``mastered``) +0.11, paired -13.16 [-14.10, -12.07].
 
-    Choices are told apart (the same order on both halves of the seeds), but good teaching wins only
-    about 3 points: ``count`` and ``compose`` are learnt from ~400 examples each in the mix (uniform's
-    share), ``zip``, ``exec`` and ``cond`` above its level 0 not even with 1,000, so an even spread buys
-    almost all that is learnable in 5,120 examples. A default step takes about 3 s on one core.
+    Choices are told apart (the same order on both halves of the seeds) and the state-aware ``spread``
+    beats uniform, by 1.29x its gain: short of the 1.5x this task aims at. ``count``, ``compose`` and
+    ``filter`` share one construct and teach each other, so uniform's third of the budget buys two
+    thirds of what a focused teacher learns; ``zip``, ``exec`` and ``repair`` stay out of reach at this
+    budget for every teacher.
 
     ``TeachGym/CodeCurriculum-v0``, 3 seeds (suite ``code-curriculum3``): one bucket of 512 examples
-    per step is destructive at these defaults (continual training, the rest forgotten): cycling through
-    the buckets -15.38, ``bucket-frontier`` -4.17, the best bucket only +0.11; the least harmful
-    choice wins.
+    per step: ``bucket-frontier`` +4.49 [+2.56, +7.37], cycling through the buckets +0.32, the best
+    bucket only +0.21 (at the first defaults, rehearsal 0.5, cycling lost 15 points to forgetting; the
+    stronger rehearsal keeps the base).
 
     ## Version History
     - v0: initial release.
@@ -105,7 +110,7 @@ class CodeEnv(CodeFamilyEnv):
 
     def __init__(
         self,
-        horizon: int = 10,
+        horizon: int = 6,
         examples_per_step: int = 512,
         budget: int | None = None,
         eval_per_level: int = 8,
@@ -115,7 +120,7 @@ class CodeEnv(CodeFamilyEnv):
         regime: str = "continual",
         mastery: float = 0.8,
         skills: Sequence[str] | None = None,
-        rehearsal: float = 0.5,
+        rehearsal: float = 1.5,
         checkpoint: str | None = None,
         split_seed: int = 0,
         device: str = "cpu",
@@ -131,11 +136,7 @@ class CodeEnv(CodeFamilyEnv):
 
 
 # Code-v0's keyword defaults, shared by every Code env.
-CODE_DEFAULTS: dict[str, Any] = {
-    name: p.default
-    for name, p in inspect.signature(CodeEnv.__init__).parameters.items()
-    if p.default is not inspect.Parameter.empty
-}
+CODE_DEFAULTS: dict[str, Any] = keyword_defaults(CodeEnv)
 
 
 class CodeOpenEndedEnv(WrittenDataEnv, CodeFamilyEnv):
@@ -176,10 +177,11 @@ class CodeOpenEndedEnv(WrittenDataEnv, CodeFamilyEnv):
 
     ## Measured
     CPU, the defaults, seeds 0-2 (``python benchmarks/results.py --suite code-openended3``): correct
-    programs for every skill (``uniform-writer``) +15.60 [+13.46, +17.95]; for the weakest skills in
-    reach (``writer``) +14.96, paired -0.64 [-2.88, +1.92]; the writer with 30% wrong programs
-    (``noisy-writer``) +8.76, paired -6.84 [-8.65, -3.21]: its wrong programs are rejected (it trains
-    on 3,719 of its 5,120 examples), never trained on, and the data it loses costs it.
+    programs for every skill (``uniform-writer``) +11.75 [+8.97, +13.46]; for the weakest skills in
+    reach (``writer``) +10.79, paired -0.96 [-2.56, +1.28]; the writer with 30% wrong programs
+    (``noisy-writer``) +8.23, paired -3.53 [-6.73, +0.32]: its wrong programs are rejected (it trains
+    on 2,243 of its 3,072 examples), never trained on, and the data it loses costs it. Three seeds do
+    not resolve these differences.
 
     ## Version History
     - v0: initial release.

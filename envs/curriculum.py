@@ -14,12 +14,18 @@ from teachgym.envs.math import MathEnv, MathFamilyEnv
 from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.vector import TeachVectorEnv
 
+
+def keyword_defaults(env_class: type) -> dict[str, Any]:
+    """An env class's keyword defaults, by name (its ``__init__`` signature)."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(env_class.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
 # Math-v0's keyword defaults, so that every Math-family env starts from the same configuration.
-MATH_DEFAULTS: dict[str, Any] = {
-    name: p.default
-    for name, p in inspect.signature(MathEnv.__init__).parameters.items()
-    if p.default is not inspect.Parameter.empty
-}
+MATH_DEFAULTS: dict[str, Any] = keyword_defaults(MathEnv)
 
 
 # The Math-v0 kwargs a MathFamilyEnv takes (keyword-only, in its signature), which every env of the family
