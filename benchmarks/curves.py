@@ -1,13 +1,14 @@
-"""Single-skill learning curves of the Code base student: how many examples each skill needs.
+"""Single-skill learning curves of a family's base student: how many examples each skill needs.
 
-From the shipped Code base, train on one skill only (its three levels equally, plus the env's default
-rehearsal of the base's skills) in chunks of ``--chunk`` examples, and after each chunk record the
-skill's val accuracy (teacher-forced: the gold program exactly, a lower bound on execution accuracy).
-``--after`` trains the named skills first (``--after-examples`` each) to measure whether they help.
-Writes a Markdown table (``--out``).
+From the family's shipped base (Code or VQA), train on one skill only (its three levels equally, plus
+the env's default rehearsal of the base's skills) in chunks of ``--chunk`` examples, and after each chunk
+record the skill's val accuracy (teacher-forced: for Code the gold program exactly, a lower bound on
+execution accuracy). ``--after`` trains the named skills first (``--after-examples`` each) to measure
+whether they help. Writes a Markdown table (``--out``, default ``benchmarks/results/<family>-curves.md``).
 
-    python benchmarks/code_curves.py                         # every skill the base does not know
-    python benchmarks/code_curves.py --skills filter count --after cond
+    python benchmarks/curves.py                                  # Code: every skill the base does not know
+    python benchmarks/curves.py --skills filter count --after cond
+    python benchmarks/curves.py --family vqa
 """
 
 from __future__ import annotations
@@ -19,12 +20,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS
-from teachgym.students.causal_lm import CausalLMStudent, checkpoint_config
+from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, VQA_BASE_SKILLS
+from teachgym.envs.code import CODE_DEFAULTS
+from teachgym.envs.math import make_student
+from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
 from teachgym.tasks.code import CodeTask
+from teachgym.tasks.vqa import VQATask
+
+# family -> (task, the base's skills, the env's defaults, the base student at a learning rate)
+FAMILIES = {
+    "code": (
+        CodeTask,
+        CODE_BASE_SKILLS,
+        CODE_DEFAULTS,
+        lambda lr: make_student(None, lr, 64, 0, "cpu", base=CODE_BASE),
+    ),
+    "vqa": (VQATask, VQA_BASE_SKILLS, VQA_DEFAULTS, lambda lr: make_vqa_student(None, lr, 64, 0, "cpu")),
+}
 
 
-def curve(task, student, val, skill, chunks, chunk, rehearsal, after, after_examples, seed):
+def curve(task, student, val, skill, base_skills, chunks, chunk, rehearsal, after, after_examples, seed):
     student.reset(seed)
     rng = np.random.default_rng(seed)
 
@@ -32,7 +47,7 @@ def curve(task, student, val, skill, chunks, chunk, rehearsal, after, after_exam
         return [e for lv in range(3) for e in task.generate(name, lv, n // 3 + 1, rng)][:n]
 
     def train(name, n):
-        base = [e for s in CODE_BASE_SKILLS for e in draw(s, int(n * rehearsal) // len(CODE_BASE_SKILLS) + 1)]
+        base = [e for s in base_skills for e in draw(s, int(n * rehearsal) // len(base_skills) + 1)]
         student.train(draw(name, n) + base[: int(n * rehearsal)])
 
     def accuracy(name):
@@ -47,53 +62,58 @@ def curve(task, student, val, skill, chunks, chunk, rehearsal, after, after_exam
     for _ in range(chunks):
         train(skill, chunk)
         points.append(accuracy(skill))
-    return points, {s: accuracy(s) for s in CODE_BASE_SKILLS}
+    return points, {s: accuracy(s) for s in base_skills}
 
 
 def main() -> None:
-    task = CodeTask()
-    unknown = [s.name for s in task.skills if s.name not in CODE_BASE_SKILLS]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--skills", nargs="+", default=unknown)
+    parser.add_argument("--family", choices=sorted(FAMILIES), default="code")
+    parser.add_argument("--skills", nargs="+", default=None, help="default: every skill the base does not know")
     parser.add_argument("--after", nargs="*", default=[], help="skills trained first")
     parser.add_argument("--after-examples", type=int, default=2048)
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--chunk", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--rehearsal", type=float, default=0.5)
+    parser.add_argument("--lr", type=float, default=None, help="default: the family env's")
+    parser.add_argument("--rehearsal", type=float, default=None, help="default: the family env's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-per-level", type=int, default=16)
-    parser.add_argument("--out", default="benchmarks/results/code-curves.md")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    make_task, base_skills, defaults, make = FAMILIES[args.family]
+    task = make_task()
+    skills = args.skills or [s.name for s in task.skills if s.name not in base_skills]
+    lr = defaults["lr"] if args.lr is None else args.lr
+    rehearsal = defaults["rehearsal"] if args.rehearsal is None else args.rehearsal
+    out = args.out or f"benchmarks/results/{args.family}-curves.md"
     torch.set_num_threads(1)
     val, _ = task.splits(args.eval_per_level, 0)
-    student = CausalLMStudent(checkpoint_config(CODE_BASE), CODE_BASE, lr=args.lr, batch_size=64)
+    student = make(lr)
     marks = list(range(0, args.chunks + 1, max(1, args.chunks // 8)))
     header = "| skill | " + " | ".join(f"{m * args.chunk}" for m in marks) + " | base skills after | s |"
     lines = [
         f"Val accuracy (teacher-forced, {args.eval_per_level} items per level) of one skill against the examples "
-        f"of it trained on, from the shipped Code base (lr {args.lr}, batches of 64, rehearsal {args.rehearsal} of "
-        f"the base's skills {', '.join(CODE_BASE_SKILLS)}; seed {args.seed}"
+        f"of it trained on, from the shipped {args.family} base (lr {lr}, batches of 64, rehearsal {rehearsal} of "
+        f"the base's skills {', '.join(base_skills)}; seed {args.seed}"
         + (f"; first {args.after_examples} examples each of {', '.join(args.after)}" if args.after else "")
         + ").",
-        f"Command: `python benchmarks/code_curves.py --skills {' '.join(args.skills)}"
+        f"Command: `python benchmarks/curves.py --family {args.family} --skills {' '.join(skills)}"
         + (f" --after {' '.join(args.after)}" if args.after else "")
         + "`",
         "",
         header,
         "|" + "---|" * (len(marks) + 3),
     ]
-    for skill in args.skills:
+    for skill in skills:
         t0 = time.perf_counter()
-        settings = (args.chunks, args.chunk, args.rehearsal, args.after, args.after_examples, args.seed)
-        points, base = curve(task, student, val, skill, *settings)
+        settings = (args.chunks, args.chunk, rehearsal, args.after, args.after_examples, args.seed)
+        points, base = curve(task, student, val, skill, base_skills, *settings)
         row = f"| {skill} | " + " | ".join(f"{points[m]:.2f}" for m in marks)
         row += f" | {min(base.values()):.2f} (min) | {time.perf_counter() - t0:.0f} |"
         print(row, flush=True)
         lines.append(row)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

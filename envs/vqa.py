@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS
-from teachgym.envs.curriculum import family_kwargs
+from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
 from teachgym.tasks.vqa import VQATask, render
 from teachgym.types import Student
@@ -132,3 +132,7 @@ class VQAEnv(VQAFamilyEnv):
             skills_or_curriculum(interface, mastery),
             **family_kwargs(locals()),
         )
+
+
+# VQA-v0's keyword defaults, shared by every VQA env.
+VQA_DEFAULTS: dict[str, Any] = keyword_defaults(VQAEnv)
