@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import blake2b
 
 import numpy as np
@@ -25,27 +25,47 @@ def partition(skill: str, prompt: str) -> str:
     return "test" if bucket < TEST_BELOW else "val" if bucket < VAL_BELOW else "train"
 
 
-def draw_split(
-    skill: str, level: int, per_level: int, sample: Sampler, rng: np.random.Generator, round_size: int = SPLIT_ROUND
+def pick_split(
+    skill: str,
+    level: int,
+    per_level: int,
+    candidates: Callable[[], Iterable[tuple[str, Example]]],
+    space: str = "prompt space",
+    unit: str = "prompts",
 ) -> dict[str, list[Example]]:
-    """``per_level`` distinct val and test examples of (skill, level) by rejection sampling of ``sample``,
-    at least ``round_size`` candidates at a time (a ValueError when the prompt space runs dry)."""
-    picked: dict[str, dict[str, str]] = {"val": {}, "test": {}}
+    """``per_level`` distinct val and test examples of (skill, level) by rejection sampling: each call of
+    ``candidates`` yields (key, example) pairs, the key decides the example's partition (``partition``)
+    and its distinctness (the first example of a key is kept); a ValueError when the ``space`` runs dry."""
+    picked: dict[str, dict[str, Example]] = {"val": {}, "test": {}}
     idle = 0
     while min(map(len, picked.values())) < per_level:
         if idle == SPLIT_PATIENCE:
             found = ", ".join(f"{len(v)} {k}" for k, v in picked.items())
             raise ValueError(
                 f"per_level={per_level} is too large for skill {skill!r} level {level}: "
-                f"its prompt space yielded only {found} prompts"
+                f"its {space} yielded only {found} {unit}"
             )
         before = sum(map(len, picked.values()))
-        for prompt, answer in zip(*sample(level, max(round_size, 8 * per_level), rng), strict=True):
-            part = partition(skill, prompt)
+        for key, example in candidates():
+            part = partition(skill, key)
             if part != "train" and len(picked[part]) < per_level:
-                picked[part].setdefault(prompt, answer)
+                picked[part].setdefault(key, example)
         idle = idle + 1 if sum(map(len, picked.values())) == before else 0
-    return {part: [Example(skill, level, p, a) for p, a in items.items()] for part, items in picked.items()}
+    return {part: list(items.values()) for part, items in picked.items()}
+
+
+def draw_split(
+    skill: str, level: int, per_level: int, sample: Sampler, rng: np.random.Generator, round_size: int = SPLIT_ROUND
+) -> dict[str, list[Example]]:
+    """``per_level`` distinct val and test examples of (skill, level) by rejection sampling of ``sample``,
+    at least ``round_size`` candidates at a time, keyed by prompt (a ValueError when the prompt space runs
+    dry)."""
+
+    def candidates() -> Iterable[tuple[str, Example]]:
+        prompts, answers = sample(level, max(round_size, 8 * per_level), rng)
+        return ((p, Example(skill, level, p, a)) for p, a in zip(prompts, answers, strict=True))
+
+    return pick_split(skill, level, per_level, candidates)
 
 
 class SkillSubset:

@@ -90,7 +90,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.tasks.base import SPLIT_PATIENCE, partition
+from teachgym.tasks.base import partition, pick_split
 from teachgym.types import Example, Skill
 
 NUM_LEVELS = 3
@@ -928,25 +928,13 @@ class VQATask:
         return list(val), list(test)
 
     def _draw_split(self, skill: str, level: int, per_level: int, rng: np.random.Generator) -> dict[str, list[Example]]:
-        """``per_level`` distinct val and test items of (skill, level) by rejection sampling (as
-        ``teachgym.tasks.base.draw_split``, keyed by ``split_key``)."""
-        picked: dict[str, dict[str, Example]] = {"val": {}, "test": {}}
-        idle = 0
-        while min(map(len, picked.values())) < per_level:
-            if idle == SPLIT_PATIENCE:
-                found = ", ".join(f"{len(v)} {k}" for k, v in picked.items())
-                raise ValueError(
-                    f"per_level={per_level} is too large for skill {skill!r} level {level}: "
-                    f"its (scene, question) space yielded only {found} items"
-                )
-            before = sum(map(len, picked.values()))
-            for e in self.sample(skill, level, max(SPLIT_ROUND, 16 * per_level), rng):
-                key = split_key(e.payload, e.prompt)
-                part = partition(skill, key)
-                if part != "train" and len(picked[part]) < per_level:
-                    picked[part].setdefault(key, e)
-            idle = idle + 1 if sum(map(len, picked.values())) == before else 0
-        return {part: list(items.values()) for part, items in picked.items()}
+        """``per_level`` distinct val and test items of (skill, level), keyed by ``split_key``."""
+
+        def candidates() -> list[tuple[str, Example]]:
+            items = self.sample(skill, level, max(SPLIT_ROUND, 16 * per_level), rng)
+            return [(split_key(e.payload, e.prompt), e) for e in items]
+
+        return pick_split(skill, level, per_level, candidates, "(scene, question) space", "items")
 
     # -- reading and scoring -----------------------------------------------------------------
     def recognise(self, question: str) -> tuple[str, int] | None:
