@@ -42,21 +42,36 @@ class StudentConfig:
     alphabet: str = ALPHABET  # the character tokenizer's alphabet (``teachgym.students.tokenizer``)
 
     def llama_config(self) -> LlamaConfig:
-        return LlamaConfig(
-            vocab_size=vocab_size(self.alphabet),
-            hidden_size=self.hidden_size,
-            intermediate_size=self.intermediate_size,
-            num_hidden_layers=self.num_layers,
-            num_attention_heads=self.num_heads,
-            num_key_value_heads=self.num_heads,
-            max_position_embeddings=self.max_length,
-            tie_word_embeddings=True,
-            pad_token_id=PAD,
-            bos_token_id=1,
-            eos_token_id=2,
-            rope_theta=10000.0,
+        return tiny_llama(
+            vocab_size(self.alphabet),
+            self.hidden_size,
+            self.intermediate_size,
+            self.num_layers,
+            self.num_heads,
+            self.max_length,
             attn_implementation="sdpa",
         )
+
+
+def tiny_llama(
+    vocab: int, hidden: int, intermediate: int, layers: int, heads: int, max_length: int, **extra: Any
+) -> LlamaConfig:
+    """The Llama config of TeachGym's tiny students: tied embeddings, ids 0 / 1 / 2 for pad / bos / eos."""
+    return LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=max_length,
+        tie_word_embeddings=True,
+        pad_token_id=PAD,
+        bos_token_id=BOS,
+        eos_token_id=EOS,
+        rope_theta=10000.0,
+        **extra,
+    )
 
 
 @dataclass

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from transformers import Idefics3Config, Idefics3ForConditionalGeneration, LlamaConfig
+from transformers import Idefics3Config, Idefics3ForConditionalGeneration
 from transformers.models.idefics3.configuration_idefics3 import Idefics3VisionConfig
 from transformers.utils import logging as hf_logging
 
@@ -39,6 +39,7 @@ from teachgym.students.causal_lm import (
     check_precision,
     load_moments,
     load_weights,
+    tiny_llama,
 )
 from teachgym.types import Example, TrainStats
 
@@ -160,19 +161,14 @@ class VLMConfig:
             patch_size=self.patch_size,
             num_channels=3,
         )
-        text = LlamaConfig(
-            vocab_size=len(SPECIALS) + len(self.vocabulary),
-            hidden_size=self.hidden_size,
-            intermediate_size=self.intermediate_size,
-            num_hidden_layers=self.num_layers,
-            num_attention_heads=self.num_heads,
-            num_key_value_heads=self.num_heads,
-            max_position_embeddings=self.max_length,
-            tie_word_embeddings=True,
-            pad_token_id=PAD,
-            bos_token_id=BOS,
-            eos_token_id=EOS,
-            rope_theta=10000.0,
+        # the tiny students' Llama (its pad / bos / eos ids are this tokenizer's too)
+        text = tiny_llama(
+            len(SPECIALS) + len(self.vocabulary),
+            self.hidden_size,
+            self.intermediate_size,
+            self.num_layers,
+            self.num_heads,
+            self.max_length,
         )
         return Idefics3Config(
             vision_config=vision,
