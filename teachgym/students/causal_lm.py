@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -311,10 +311,40 @@ def padded_decode(
 
 
 class AdamWStudent:
-    """What the trainable students share: ``reset`` to the base weights and the base's AdamW moments, the
-    warm-up, ``get_state``/``set_state`` of everything training changes, and ``save``. A subclass sets
-    ``model``, ``optimizer``, ``base_state``, ``base_moments``, ``generator``, ``updates``, ``lr`` and
-    ``warmup``, and says what ``save`` writes as metadata (``metadata()``)."""
+    """What the trainable students share: ``setup`` of the model, its base and its optimizer, ``reset`` to
+    the base weights and the base's AdamW moments, the warm-up, ``get_state``/``set_state`` of everything
+    training changes, and ``save``. A subclass calls ``setup`` and says what ``save`` writes as metadata
+    (``metadata()``)."""
+
+    def setup(
+        self,
+        build: Callable[[], torch.nn.Module],
+        checkpoint: str | Path | None,
+        *,
+        device: str,
+        precision: str,
+        lr: float,
+        weight_decay: float,
+        betas: tuple[float, float],
+        batch_size: int,
+        warmup: int,
+        grad_clip: float,
+    ) -> None:
+        """Build the model on ``device`` ("auto": CUDA when there is one) with ``checkpoint``'s weights and
+        AdamW moments (None: as built), keep them as the base that ``reset`` restores, make the optimizer."""
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.precision = check_precision(precision, self.device)
+        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
+        self.model = build().to(self.device)
+        if checkpoint is not None:
+            self.model.load_state_dict(load_weights(checkpoint, self.device), strict=False)
+        self.base_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
+        self.base_moments = load_moments(checkpoint, self.model, self.device) if checkpoint is not None else {}
+        self.generator = torch.Generator(device="cpu")
+        self.updates = 0
 
     def reset(self, seed: int) -> None:
         """Base weights, the base's AdamW moments (if the checkpoint ships them), reseeded shuffling."""
@@ -412,19 +442,19 @@ class CausalLMStudent(AdamWStudent):
         length_buckets: int | None = None,
     ):
         self.padded_decode, self.length_buckets = padded_decode, length_buckets
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.config, self.device = config, torch.device(device)
-        self.precision = check_precision(precision, self.device)
-        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
-        self.model = build_model(config).to(self.device)
-        if checkpoint is not None:
-            self.model.load_state_dict(load_weights(checkpoint, self.device), strict=False)
-        self.base_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
-        self.base_moments = load_moments(checkpoint, self.model, self.device) if checkpoint is not None else {}
-        self.generator = torch.Generator(device="cpu")
-        self.updates = 0
+        self.config = config
+        self.setup(
+            lambda: build_model(config),
+            checkpoint,
+            device=device,
+            precision=precision,
+            lr=lr,
+            weight_decay=weight_decay,
+            betas=betas,
+            batch_size=batch_size,
+            warmup=warmup,
+            grad_clip=grad_clip,
+        )
 
     micro_batch_size: int | None = None  # None: one forward per update; else gradient accumulation
     eval_batch_size = 1024  # rows per evaluation forward

@@ -36,9 +36,6 @@ from teachgym.students.causal_lm import (
     AdamWStudent,
     answer_loss,
     autocast,
-    check_precision,
-    load_moments,
-    load_weights,
     tiny_llama,
 )
 from teachgym.types import Example, TrainStats
@@ -303,21 +300,19 @@ class VisionLanguageStudent(AdamWStudent):
     ):
         if config is None:
             config = checkpoint_config(checkpoint) if checkpoint is not None else VLMConfig()
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.config, self.device = config, torch.device(device)
-        self.precision = check_precision(precision, self.device)
-        self.tokenizer = config.tokenizer()
-        self.image_of = image_of
-        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
-        self.model = build_model(config, seed).to(self.device)
-        if checkpoint is not None:
-            self.model.load_state_dict(load_weights(checkpoint, self.device), strict=False)
-        self.base_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
-        self.base_moments = load_moments(checkpoint, self.model, self.device) if checkpoint is not None else {}
-        self.generator = torch.Generator(device="cpu")
-        self.updates = 0
+        self.config, self.tokenizer, self.image_of = config, config.tokenizer(), image_of
+        self.setup(
+            lambda: build_model(config, seed),
+            checkpoint,
+            device=device,
+            precision=precision,
+            lr=lr,
+            weight_decay=weight_decay,
+            betas=betas,
+            batch_size=batch_size,
+            warmup=warmup,
+            grad_clip=grad_clip,
+        )
 
     eval_batch_size = 256  # rows per evaluation forward
 
