@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from teachgym.students.causal_lm import CausalLMStudent, Encoded, StudentConfig, checkpoint_config, config_json
-from teachgym.students.pretrain import CHECKPOINTS, pretrain
+from teachgym.students.pretrain import CHECKPOINTS, pretrain, schedule_lr
 from teachgym.students.tokenizer import CODE_ALPHABET
 from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
@@ -100,10 +100,7 @@ def build_math_teacher(
         per_cell = math.ceil(chunk * batch / len(cells))
         data = student.encode([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
         keep = torch.from_numpy(rng.permutation(len(data))[: chunk * batch])
-        lr, final = schedule["lr"], schedule["final_lr"]
-        student.lr = (final + (lr - final) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
-            1.0, (done + chunk) / schedule["warmup"]
-        )
+        student.lr = schedule_lr(done, chunk, updates, schedule["lr"], schedule["final_lr"], schedule["warmup"])
         stats = student.train(Encoded(data.ids[keep], data.mask[keep]))
         if verbose and (done // chunk) % 32 == 0:
             print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s")
@@ -176,10 +173,7 @@ def build_vqa_base(
         per_cell = math.ceil(chunk * batch / len(cells))
         data = student.encode([e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)])
         keep = rng.permutation(len(data))[: chunk * batch]
-        lr, final = schedule["lr"], schedule["final_lr"]
-        student.lr = (final + (lr - final) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
-            1.0, (done + chunk) / schedule["warmup"]
-        )
+        student.lr = schedule_lr(done, chunk, updates, schedule["lr"], schedule["final_lr"], schedule["warmup"])
         stats = student.train(data.take(keep))
         if verbose and (done // chunk) % 32 == 0:
             print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s")

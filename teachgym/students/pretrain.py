@@ -23,6 +23,14 @@ from teachgym.types import Task
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
 
 
+def schedule_lr(done: int, chunk: int, updates: int, lr: float, final_lr: float, warmup: int) -> float:
+    """The pretraining learning rate for the chunk of updates starting at ``done``: a cosine from ``lr`` down
+    to ``final_lr`` over ``updates``, times a linear warm-up over ``warmup`` updates."""
+    return (final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * done / updates))) * min(
+        1.0, (done + chunk) / warmup
+    )
+
+
 def pretrain(
     task: Task,
     skills: Sequence[str],
@@ -55,8 +63,7 @@ def pretrain(
         examples = [e for s, lv in cells for e in task.generate(s, lv, per_cell, rng)]
         data = student.encode(examples)
         keep = torch.from_numpy(rng.permutation(len(data))[: chunk * batch_size])
-        student.lr = final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * done / updates))
-        student.lr *= min(1.0, (done + chunk) / warmup)
+        student.lr = schedule_lr(done, chunk, updates, lr, final_lr, warmup)
         stats = student.train(Encoded(data.ids[keep], data.mask[keep]))
         if verbose and (done // chunk) % max(1, log_every // chunk) == 0:
             print(
