@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from hashlib import blake2b
+from numbers import Integral
 
 import numpy as np
 
@@ -66,6 +67,32 @@ def draw_split(
         return ((p, Example(skill, level, p, a)) for p, a in zip(prompts, answers, strict=True))
 
     return pick_split(skill, level, per_level, candidates)
+
+
+class TaskBase:
+    """What the Code and VQA tasks share: skill and level checks with clear errors, ``skill_index``, and
+    pickling that keeps the built splits (``_splits``) and rebuilds everything else (``__init__``). A
+    subclass sets ``skills``, ``num_levels``, ``_index`` (name -> position) and ``_splits``."""
+
+    def __getstate__(self) -> dict:
+        return {"_splits": self._splits}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        self._splits = state["_splits"]
+
+    def skill_index(self, name: str) -> int:
+        self._skill(name)
+        return self._index[name]
+
+    def _skill(self, skill: str) -> None:
+        if skill not in self._index:
+            raise ValueError(f"unknown skill {skill!r}; expected one of {', '.join(self._index)}")
+
+    def _level(self, level: int) -> int:
+        if isinstance(level, bool) or not isinstance(level, Integral) or not 0 <= level < self.num_levels:
+            raise ValueError(f"level {level!r} is out of range; expected an integer in 0..{self.num_levels - 1}")
+        return int(level)
 
 
 class SkillSubset:

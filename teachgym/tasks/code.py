@@ -78,7 +78,7 @@ from typing import Any
 import numpy as np
 
 from teachgym import sandbox
-from teachgym.tasks.base import draw_split, partition
+from teachgym.tasks.base import TaskBase, draw_split, partition
 from teachgym.types import Example, Skill
 
 NUM_LEVELS = 3
@@ -604,7 +604,7 @@ class _Compiled:
     pattern: re.Pattern
 
 
-class CodeTask:
+class CodeTask(TaskBase):
     """Program skills judged by execution; see the module docstring for the table."""
 
     name = "code"
@@ -638,17 +638,6 @@ class CodeTask:
         ]
         self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
         self._reads: dict[str, tuple[str, int, str] | None] = {}
-
-    def __getstate__(self) -> dict:
-        return {"_splits": self._splits}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
-        self._splits = state["_splits"]
-
-    def skill_index(self, name: str) -> int:
-        self._skill(name)
-        return self._index[name]
 
     # -- drawing -----------------------------------------------------------------------------
     def sample(self, skill: str, level: int, n: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:
@@ -824,12 +813,3 @@ class CodeTask:
             return None
         level = 2 if kind == "l" else 0 if len(_OPS.findall(fixed)) <= 1 else 1
         return "repair", level, fixed
-
-    def _skill(self, skill: str) -> None:
-        if skill not in self._index:
-            raise ValueError(f"unknown skill {skill!r}; expected one of {', '.join(self._index)}")
-
-    def _level(self, level: int) -> int:
-        if isinstance(level, bool) or not isinstance(level, Integral) or not 0 <= level < NUM_LEVELS:
-            raise ValueError(f"level {level!r} is out of range; expected an integer in 0..{NUM_LEVELS - 1}")
-        return int(level)

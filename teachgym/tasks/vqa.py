@@ -90,7 +90,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.tasks.base import partition, pick_split
+from teachgym.tasks.base import TaskBase, partition, pick_split
 from teachgym.types import Example, Skill
 
 NUM_LEVELS = 3
@@ -842,7 +842,7 @@ SKILLS: dict[str, tuple[str, tuple[str, str, str], tuple[str, ...]]] = {
 # ---------------------------------------------------------------- the task
 
 
-class VQATask:
+class VQATask(TaskBase):
     """Questions about rendered scenes, answered exactly from the scene graph; see the module docstring."""
 
     name = "vqa"
@@ -854,17 +854,6 @@ class VQATask:
     def __init__(self) -> None:
         self._index = {s.name: i for i, s in enumerate(self.skills)}
         self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
-
-    def __getstate__(self) -> dict:
-        return {"_splits": self._splits}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
-        self._splits = state["_splits"]
-
-    def skill_index(self, name: str) -> int:
-        self._skill(name)
-        return self._index[name]
 
     # -- drawing -----------------------------------------------------------------------------
     def sample(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
@@ -992,12 +981,3 @@ class VQATask:
     def score(self, example: Example, output: str) -> bool:
         """Is ``output`` the answer, up to surrounding space and case?"""
         return isinstance(output, str) and output.strip().lower() == example.answer.strip().lower()
-
-    def _skill(self, skill: str) -> None:
-        if skill not in self._index:
-            raise ValueError(f"unknown skill {skill!r}; expected one of {', '.join(self._index)}")
-
-    def _level(self, level: int) -> int:
-        if isinstance(level, bool) or not isinstance(level, Integral) or not 0 <= level < NUM_LEVELS:
-            raise ValueError(f"level {level!r} is out of range; expected an integer in 0..{NUM_LEVELS - 1}")
-        return int(level)
