@@ -9,7 +9,7 @@ from typing import Any
 from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS
 from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
-from teachgym.tasks.vqa import VQATask, render
+from teachgym.tasks.vqa import VQATask, picture
 from teachgym.types import Student
 
 
@@ -25,12 +25,12 @@ def make_vqa_student(
     options: dict[str, Any] | None = None,
 ) -> Student:
     """The VQA env's student: the tiny vision-language student on ``checkpoint`` (None: the shipped base),
-    each example's scene rendered by ``teachgym.tasks.vqa.render``."""
+    each example's scene rendered by ``teachgym.tasks.vqa.picture`` (an image payload is used as is)."""
     from teachgym.students.vlm import VisionLanguageStudent
 
     path = base if checkpoint is None else checkpoint
     settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
-    return VisionLanguageStudent.load(path, image_of=render, **settings, **(options or {}))
+    return VisionLanguageStudent.load(path, image_of=picture, **settings, **(options or {}))
 
 
 class VQAFamilyEnv(MathFamilyEnv):

@@ -295,6 +295,14 @@ def render(scene: Scene) -> np.ndarray:
     return image
 
 
+def picture(payload: Any) -> np.ndarray:
+    """An example's image: its payload rendered when it is a scene graph, or the payload itself when it is
+    already an (IMAGE, IMAGE, 3) uint8 image (e.g. an easy-VQA picture). The VQA student's ``image_of``."""
+    if isinstance(payload, np.ndarray):
+        return payload
+    return render(payload)
+
+
 def render_many(scenes: Sequence[Scene]) -> np.ndarray:
     """``render`` of each scene, stacked: (len(scenes), IMAGE, IMAGE, 3) uint8."""
     out = np.empty((len(scenes), IMAGE, IMAGE, 3), np.uint8)
