@@ -30,7 +30,15 @@ class WrittenDataEnv:
         """The Report, with a few of the student's current val errors as text (its greedy answers)."""
         report = super().make_report(right, loss)
         max_prompt, max_answer, _ = self.interface.limits
-        lines = error_lines(self.student, self.val, right[: len(self.val)], self.error_samples, max_prompt, max_answer)
+        lines = error_lines(
+            self.student,
+            self.val,
+            right[: len(self.val)],
+            self.error_samples,
+            max_prompt,
+            max_answer,
+            self.interface.payloads,
+        )
         return ErrorReport(report.val, report.test, report.val_loss, errors=lines)
 
     def read(self, action: Any) -> WrittenData:

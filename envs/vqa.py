@@ -1,15 +1,30 @@
-"""TeachGym/VQA-v0 and VQACurriculum-v0: teach a tiny vision-language model to answer questions about images."""
+"""TeachGym/VQA-v0, VQACurriculum-v0 and VQAOpenEnded-v0: teach a tiny vision-language model to answer questions
+about images."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS
 from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
-from teachgym.tasks.vqa import VQATask, picture
+from teachgym.envs.open_ended import WrittenDataEnv
+from teachgym.interfaces.open_ended import OpenEndedInterface, Payloads
+from teachgym.tasks.vqa import (
+    JSON_CHARSET,
+    MAX_ANSWER,
+    MAX_JSON,
+    MAX_PROMPT,
+    QUESTION_CHARSET,
+    VQATask,
+    held_out,
+    picture,
+    scene_from_json,
+    scene_to_json,
+)
 from teachgym.types import Student
 
 
@@ -136,3 +151,103 @@ class VQAEnv(VQAFamilyEnv):
 
 # VQA-v0's keyword defaults, shared by every VQA env.
 VQA_DEFAULTS: dict[str, Any] = keyword_defaults(VQAEnv)
+
+
+# How VQAOpenEnded-v0 reads a written item's scene: JSON text, checked by the task, parsed into a scene graph.
+SCENE_PAYLOADS = Payloads(
+    max_length=MAX_JSON, charset=JSON_CHARSET, parse=scene_from_json, text=scene_to_json, held_out=held_out
+)
+
+
+class VQAOpenEndedEnv(WrittenDataEnv, VQAFamilyEnv):
+    """
+    ## Description
+    The teacher writes the data: every step it hands the student of VQA-v0 a list of ``(scene JSON,
+    question, answer)`` triples. The env reads each scene (``teachgym.tasks.vqa.scene_from_json``),
+    recognises the question's skill and level, computes the true answer from the scene graph, and trains
+    only on items that are valid and right; the student sees each scene as the rendered image, exactly as
+    in VQA-v0. Invalid or wrong items are rejected and counted, never trained on. The student is
+    evaluated on VQA-v0's fixed val and test splits.
+
+    ## Action Space
+    ``Sequence(Tuple((Text(2048, charset=JSON_CHARSET), Text(56, charset=QUESTION_CHARSET),
+    Text(12, charset=QUESTION_CHARSET))))``: a list of triples. A scene is a JSON list of 1-6 objects
+    ``{"row": 0-3, "col": 0-3, "shape": "circle"|"square"|"triangle", "colour":
+    "red"|"green"|"blue"|"yellow", "size": "small"|"large"}``, at most one per cell (str or UTF-8
+    bytes); questions and answers are lower-case, as VQA-v0's (``what colour is the circle?``, ``are
+    there more red objects than squares?`` -> ``no``). ``action_space.sample()`` writes 1-8 right items
+    of random skills and levels, so that a random teacher trains on something.
+
+    The env never raises on an action. Rejected items are counted per reason in ``info["rejected"]``,
+    checked in this order: ``not_a_triple``, ``not_a_string`` (a question or answer that is not a str,
+    a scene that is neither str nor bytes), ``empty_prompt``, ``empty_answer``, ``prompt_too_long``
+    (> 56), ``answer_too_long`` (> 12), ``unknown_chars`` (outside ``QUESTION_CHARSET``: lower-case
+    letters, digits, space, ``?``), ``empty_payload``, ``payload_too_long`` (> 2048), then the task's
+    verdict: ``unrecognised`` (no question of the task), ``json`` (not UTF-8 or not JSON), ``scene``
+    (unknown shape, colour or size, a cell outside the grid, two objects in one cell, more than six
+    objects, missing or extra keys), ``level`` (never, as the level is read from the question),
+    ``ambiguous`` (a referent that names no single object, an undecidable relation), ``wrong`` (not the
+    scene's answer), and ``held_out`` (the (scene, question) item is in the val/test partition),
+    ``over_budget``; plus ``not_a_sequence`` and ``too_many`` as MathOpenEnded-v0. ``info["faults"]``
+    holds the first 8 faults' messages with the item's index (e.g. ``item 3: scene: object 0 has unknown
+    colour 'pink'; allowed: red, green, blue, yellow``); ``info["accepted"]`` counts the items trained
+    on, ``info["recognised"]`` per skill.
+
+    ## Observation Space
+    VQA-v0's Boxes, plus ``unrecognised_share`` (1,) (always 0 here: unrecognised items are rejected)
+    and ``errors``: a Tuple of ``error_samples`` Text lines ``"question|student answer|gold|scene
+    JSON"`` of val items the student gets wrong now (its greedy answer about the item's image).
+
+    ## Rewards, Episode End
+    As VQA-v0. A step in which nothing is accepted trains nothing and has reward 0.
+
+    ## Arguments
+    VQA-v0's, and ``max_examples`` (int | None: ``examples_per_step``) the most items one step reads,
+    ``error_samples`` (int) lines in ``errors``.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = VQA_DEFAULTS["horizon"],
+        examples_per_step: int = VQA_DEFAULTS["examples_per_step"],
+        budget: int | None = VQA_DEFAULTS["budget"],
+        eval_per_level: int = VQA_DEFAULTS["eval_per_level"],
+        lr: float = VQA_DEFAULTS["lr"],
+        batch_size: int = VQA_DEFAULTS["batch_size"],
+        warmup: int = VQA_DEFAULTS["warmup"],
+        regime: str = VQA_DEFAULTS["regime"],
+        skills: Sequence[str] | None = VQA_DEFAULTS["skills"],
+        rehearsal: float = VQA_DEFAULTS["rehearsal"],
+        checkpoint: str | None = VQA_DEFAULTS["checkpoint"],
+        split_seed: int = VQA_DEFAULTS["split_seed"],
+        device: str = VQA_DEFAULTS["device"],
+        precision: str = VQA_DEFAULTS["precision"],
+        student: str | dict | None = VQA_DEFAULTS["student"],
+        render_mode: str | None = None,
+        max_examples: int | None = None,
+        error_samples: int = 16,
+    ):
+        for name, value in (("examples_per_step", examples_per_step), ("error_samples", error_samples)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if max_examples is None:
+            max_examples = examples_per_step
+        elif isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples <= 0:
+            raise ValueError(f"max_examples must be None or a positive integer, got {max_examples!r}")
+        super().__init__(
+            partial(
+                OpenEndedInterface,
+                max_examples=max_examples,
+                error_samples=error_samples,
+                max_prompt=MAX_PROMPT,
+                max_answer=MAX_ANSWER,
+                alphabet=QUESTION_CHARSET,
+                payloads=SCENE_PAYLOADS,
+            ),
+            **family_kwargs(locals()),
+        )
+        self.interface: OpenEndedInterface
+        self.max_examples, self.error_samples = max_examples, error_samples

@@ -27,6 +27,7 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/CodeOpenEnded-v0": "teachgym.envs.code:CodeOpenEndedEnv",
     "TeachGym/VQA-v0": "teachgym.envs.vqa:VQAEnv",
     "TeachGym/VQACurriculum-v0": "teachgym.envs.vqa:VQAEnv",
+    "TeachGym/VQAOpenEnded-v0": "teachgym.envs.vqa:VQAOpenEndedEnv",
 }
 # Ids that are another id's env class with some kwargs fixed (Gymnasium's registered ``kwargs``).
 ENV_KWARGS: dict[str, dict] = {

@@ -18,6 +18,7 @@ env pair per id; invalid kwargs fail before any student is built.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import re
 import warnings
@@ -32,8 +33,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import teachgym
-from teachgym.interfaces.open_ended import REJECT_REASONS, VERIFIED_REASONS
+from teachgym.interfaces.open_ended import REJECT_REASONS, VERIFIED_REASONS, payload_reasons
 from teachgym.students.tokenizer import ALPHABET
+from teachgym.students.vlm import vqa_vocabulary
+from teachgym.tasks import vqa
 from tests.conftest import DATA, small_kwargs
 
 ENV_IDS = list(teachgym.ENV_IDS)
@@ -42,7 +45,8 @@ CURRICULUM = "TeachGym/MathCurriculum-v0"
 TREE = "TeachGym/MathSkillTree-v0"
 OPEN = "TeachGym/MathOpenEnded-v0"
 CODE_OPEN = "TeachGym/CodeOpenEnded-v0"
-OPEN_IDS = (OPEN, CODE_OPEN)
+VQA_OPEN = "TeachGym/VQAOpenEnded-v0"
+OPEN_IDS = (OPEN, CODE_OPEN, VQA_OPEN)
 MIX = "TeachGym/MathDataMix-v0"
 DISTILL = "TeachGym/MathDistill-v0"
 BOX_IDS = (MATH, MIX, DISTILL)  # Box(-1, 1, (n,)) actions
@@ -318,6 +322,81 @@ def open_ended_actions(pool: list[tuple[str, str]], max_examples: int) -> st.Sea
     )
 
 
+def _object(row: Any = 0, col: Any = 0, shape: Any = "circle", colour: Any = "red", size: Any = "small") -> dict:
+    return {"row": row, "col": col, "shape": shape, "colour": colour, "size": size}
+
+
+# scene texts that must be rejected: unknown values, out of the grid, two in a cell, too many, missing or
+# extra keys, not a list, not JSON, not UTF-8, huge
+BAD_SCENES = (
+    [_object(colour="pink")],
+    [_object(shape="hexagon")],
+    [_object(size=3)],
+    [_object(row=4)],
+    [_object(col=-1)],
+    [_object(row=1.0)],
+    [_object(row=True)],
+    [_object(), _object(colour="blue")],
+    [_object(row=r, col=c) for r in range(3) for c in range(3)],
+    [{"row": 0, "col": 0, "shape": "circle", "colour": "red"}],
+    [{**_object(), "z": 1}],
+    [],
+    {"row": 0},
+    "circle",
+    [[0, 0]],
+)
+BAD_SCENE_TEXTS = (
+    *(json.dumps(scene) for scene in BAD_SCENES),
+    "not json",
+    "[" * 5000,
+    "[" * 100,
+    b"\xff\xfe[]",
+    "x" * 10**5,
+    "",
+    '[{"row":0,"col":0,"shape":"circle","colour":"red","size":"small"}]\u00e9',
+)
+
+
+def scene_actions(pool: list[tuple[str, str, str]], max_examples: int) -> st.SearchStrategy:
+    """Written (scene JSON, question, answer) items: junk actions and items, malformed triples, bad scenes
+    (BAD_SCENE_TEXTS), questions of the task with any answer, random text, too many items, and valid
+    train items."""
+    words = st.lists(st.sampled_from(vqa_vocabulary()), max_size=12)
+    question = st.one_of(
+        st.sampled_from([q for _, q, _ in pool]),
+        words.map(" ".join),
+        st.text(max_size=60),
+        st.text(alphabet=vqa.QUESTION_CHARSET, max_size=70),
+    )
+    answer = st.one_of(st.sampled_from(["yes", "no", "red", "2", "top left", "", "RED"]), st.text(max_size=14))
+    scene = st.one_of(st.sampled_from([s for s, _, _ in pool]), st.sampled_from(BAD_SCENE_TEXTS))
+    triple = st.tuples(scene, question, answer)
+    item = st.one_of(
+        triple,
+        triple.map(list),
+        st.tuples(scene, question),
+        st.tuples(scalars, scalars, scalars),
+        st.tuples(scene, scalars, answer),
+        scalars,
+        junk,
+    )
+    return st.one_of(
+        junk,
+        st.lists(item, max_size=4),
+        st.lists(item, max_size=4).map(tuple),
+        st.lists(item, min_size=max_examples + 1, max_size=max_examples + 3),
+        hnp.arrays(hnp.unicode_string_dtypes(max_len=6), st.sampled_from([(0, 3), (1, 3), (2,), (2, 2)])),
+        st.lists(st.sampled_from(pool), min_size=1, max_size=3),  # valid
+    )
+
+
+def open_reasons(env_id: str, task: Any) -> tuple[str, ...]:
+    """The reject reasons an open-ended env counts."""
+    if env_id == VQA_OPEN:
+        return payload_reasons(task)
+    return REJECT_REASONS + VERIFIED_REASONS * (env_id == CODE_OPEN)
+
+
 # ---------------------------------------------------------------------------------------------- envs
 
 
@@ -331,7 +410,14 @@ class Pair:
         self.twin = gym.make(env_id, disable_env_checker=True, **kwargs)
         self.env.reset(seed=0)
         space = self.env.action_space
-        if env_id in OPEN_IDS:
+        if env_id == VQA_OPEN:
+            rng = np.random.default_rng(0)
+            task = self.env.unwrapped.task
+            examples = [e for s in ("colour", "count", "logic") for e in task.generate(s, 1, 2, rng)]
+            self.pool = [(vqa.scene_to_json(e.payload), e.prompt, e.answer) for e in examples]
+            self.valid = self.pool[:3]
+            self.hostile = scene_actions(self.pool, self.env.unwrapped.max_examples)
+        elif env_id in OPEN_IDS:
             rng = np.random.default_rng(0)
             task = self.env.unwrapped.task  # train-partition examples: never held out
             names = ("add", "sub", "word") if env_id == OPEN else ("arith", "filter", "exec")
@@ -364,7 +450,7 @@ class Pair:
             check_transition(self.env, out)
             info = out[4]
             rejected = info["rejected"]
-            reasons = REJECT_REASONS + VERIFIED_REASONS * (self.env_id == CODE_OPEN)
+            reasons = open_reasons(self.env_id, self.env.unwrapped.task)
             assert set(rejected) == set(reasons) and all(type(c) is int and c >= 0 for c in rejected.values())
             if not is_sequence(action):
                 assert rejected["not_a_sequence"] == 1 and info["accepted"] == 0
@@ -418,7 +504,7 @@ def pairs():
 
 # ---------------------------------------------------------------------------------------------- actions
 
-ACTION_EXAMPLES = {MATH: 8, CURRICULUM: 8, TREE: 10, OPEN: 10, CODE_OPEN: 10, MIX: 10, DISTILL: 8}
+ACTION_EXAMPLES = {MATH: 8, CURRICULUM: 8, TREE: 10, OPEN: 10, CODE_OPEN: 10, VQA_OPEN: 12, MIX: 10, DISTILL: 8}
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import teachgym  # noqa: F401  (registers the envs)
 from teachgym.envs.checkpoints import VQA_BASE_SKILLS
+from teachgym.interfaces.open_ended import payload_reasons
 from teachgym.students.vlm import VisionLanguageStudent
+from teachgym.tasks import vqa
+from teachgym.types import Example
 from tests.conftest import small_kwargs
 
 VQA = "TeachGym/VQA-v0"
@@ -63,3 +68,83 @@ def test_vqa_curriculum_is_one_bucket_per_step():
 def test_bad_kwargs_name_the_kwarg(kwargs, name):
     with pytest.raises(ValueError, match=name):
         gym.make(VQA, **{**small_kwargs(VQA), **kwargs})
+
+
+# ---------------------------------------------------------------- VQAOpenEnded-v0: the teacher writes scenes
+
+VQA_OPEN = "TeachGym/VQAOpenEnded-v0"
+
+
+@pytest.fixture(scope="module")
+def open_env():
+    env = gym.make(VQA_OPEN, **small_kwargs(VQA_OPEN))
+    env.reset(seed=0)
+    return env
+
+
+def _train_item(task, skill, level, seed=0):
+    e = task.generate(skill, level, 1, np.random.default_rng(seed))[0]
+    return vqa.scene_to_json(e.payload), e.prompt, e.answer
+
+
+def _trained(before, after):
+    return any(not np.array_equal(before["model"][k], after["model"][k]) for k in before["model"])
+
+
+def test_vqa_open_ended_trains_only_on_valid_right_items_and_counts_the_rest(open_env):
+    env = open_env.unwrapped
+    task = env.task
+    scene, question, gold = _train_item(task, "count", 1)
+    held = next(e for e in env.val if e.skill == "relation")
+    wrong = "0" if gold != "0" else "1"
+    red = json.dumps([{"row": 1, "col": 2, "shape": "circle", "colour": "red", "size": "large"}], separators=(",", ":"))
+    action = [
+        (scene, question, gold),  # accepted
+        (scene.encode(), question, gold),  # UTF-8 bytes: accepted
+        (scene, question, wrong),  # wrong
+        (red.replace("red", "pink"), "what colour is the object?", "pink"),  # scene: unknown colour
+        (red.replace('"row":1', '"row":7'), "what colour is the object?", "red"),  # scene: outside the grid
+        (b"\xff" + red.encode(), "what colour is the object?", "red"),  # json: not UTF-8
+        ("[" * 3000, "what colour is the object?", "red"),  # payload_too_long
+        (red, "what colour is the square?", "red"),  # ambiguous: no square
+        (red, "why is the sky blue?", "rayleigh"),  # unrecognised
+        (red, "What colour is the object?", "red"),  # unknown_chars (upper case)
+        (vqa.scene_to_json(held.payload), held.prompt, held.answer),  # a val item: held out
+        (red, "what colour is the object?"),  # not_a_triple
+    ]
+    before = env.student.get_state()
+    _, reward, _, _, info = env.step(action)
+    rejected = info["rejected"]
+    assert info["accepted"] == 2 and info["recognised"]["count"] == 2
+    assert set(rejected) == set(payload_reasons(task))
+    want = {"wrong": 1, "scene": 2, "json": 1, "payload_too_long": 1, "ambiguous": 1, "unrecognised": 1}
+    want |= {"unknown_chars": 1, "held_out": 1, "not_a_triple": 1}
+    assert {k: v for k, v in rejected.items() if v} == want
+    faults = info["faults"]
+    assert any("unknown colour 'pink'" in f for f in faults) and all(f.startswith("item ") for f in faults)
+    assert np.isfinite(reward) and _trained(before, env.student.get_state())
+    assert int(np.asarray(info["examples_used"]).sum()) == 2
+
+
+def test_vqa_open_ended_rejects_everything_and_stays_put(open_env):
+    env = open_env.unwrapped
+    state = env.student.get_state()
+    _, reward, _, _, info = env.step([("[]", "what colour is the object?", "red"), "junk", None])
+    assert reward == 0.0 and info["accepted"] == 0 and info["rejected"]["scene"] == 1
+    assert not _trained(state, env.student.get_state())
+
+
+def test_vqa_open_ended_samples_right_items_and_shows_errors_with_their_scenes(open_env):
+    env = open_env.unwrapped
+    open_env.action_space.seed(3)
+    action = open_env.action_space.sample()
+    assert open_env.action_space.contains(action) and 1 <= len(action) <= 8
+    for scene, question, answer in action:  # the sample is right by the task's own verdict
+        found = env.task.recognise(question)
+        assert env.task.fault(Example(*found, question, answer, payload=scene)) is None
+    obs, _, _, _, _ = open_env.step(action)
+    lines = [line for line in obs["errors"] if line]
+    assert lines, "the small base gets some val items wrong"
+    for line in lines:
+        question, _, gold, scene = line.split("|")
+        assert vqa.answer(vqa.scene_from_json(scene), question) == gold

@@ -105,6 +105,9 @@ class SkillSubset:
             raise ValueError(f"skills must be a non-empty list of distinct names from {known}, got {list(names)}")
         self.base, self.name, self.num_levels = task, task.name, task.num_levels
         self.exact_match = getattr(task, "exact_match", True)
+        if hasattr(task, "fault"):  # a task that says what is wrong with a written example (Code, VQA)
+            self.fault = task.fault
+            self.fault_kinds = getattr(task, "fault_kinds", ("unsafe", "wrong"))
         self.skills: tuple[Skill, ...] = tuple(s for s in task.skills if s.name in names)
         self._index = {s.name: i for i, s in enumerate(self.skills)}
 

@@ -123,6 +123,8 @@ QUADRANTS = ("top left", "top right", "bottom left", "bottom right")
 FIELDS = ("row", "col", "shape", "colour", "size")  # the keys of an object in a scene's JSON
 # The first word of each reason ``fault`` gives, before a colon.
 FAULTS = ("json", "scene", "unrecognised", "level", "ambiguous", "wrong")
+QUESTION_CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789 ?"  # every character of a question or an answer
+JSON_CHARSET = 'abcdefghijklmnopqrstuvwxyz0123456789 {}[]":,'  # every character of ``scene_to_json``'s text
 
 
 # ---------------------------------------------------------------- scenes
@@ -193,6 +195,11 @@ def scene_text(scene: Scene) -> str:
 def split_key(scene: Scene, question: str) -> str:
     """What ``partition`` hashes (with the skill): the canonical scene text and the question."""
     return f"{scene_text(scene)}|{question}"
+
+
+def held_out(skill: str, question: str, scene: Scene) -> bool:
+    """True if the (scene, question) item of ``skill`` lies in the val/test partition (never trained on)."""
+    return partition(skill, split_key(scene, question)) != "train"
 
 
 def scene_to_json(scene: Scene) -> str:
@@ -857,6 +864,7 @@ class VQATask(TaskBase):
     num_levels = NUM_LEVELS
     exact_match = True  # answers are compared as (normalised) text
     max_answer = MAX_ANSWER
+    fault_kinds = FAULTS  # the kinds of fault ``fault`` names
     skills: tuple[Skill, ...] = tuple(Skill(name, desc, levels, pre) for name, (desc, levels, pre) in SKILLS.items())
 
     def __init__(self) -> None:
