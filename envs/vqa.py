@@ -8,11 +8,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS
 from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
 from teachgym.envs.open_ended import WrittenDataEnv
 from teachgym.interfaces.open_ended import OpenEndedInterface, Payloads
+from teachgym.render import render_examples
 from teachgym.tasks.vqa import (
     JSON_CHARSET,
     MAX_ANSWER,
@@ -48,9 +51,54 @@ def make_vqa_student(
     return VisionLanguageStudent.load(path, image_of=picture, **settings, **(options or {}))
 
 
+SHOWN = 8  # examples drawn by render()
+
+
+def pick_shown(examples: Sequence[Any], k: int = SHOWN) -> list[Any]:
+    """Up to ``k`` of ``examples`` for a picture: the first of each skill in turn, then the second, ..."""
+    by_skill: dict[str, list[Any]] = {}
+    for e in examples:
+        by_skill.setdefault(e.skill, []).append(e)
+    out: list[Any] = []
+    rank = 0
+    while len(out) < k and any(rank < len(v) for v in by_skill.values()):
+        out += [v[rank] for v in by_skill.values() if rank < len(v)]
+        rank += 1
+    return out[:k]
+
+
 class VQAFamilyEnv(MathFamilyEnv):
     """A TeachEnv on the VQA task: Math-v0's validated kwargs, the VQA base student (or ``checkpoint=``), its
-    base skills rehearsed."""
+    base skills rehearsed. ``render()`` adds the step's images, with the student's answers, to Math-v0's
+    picture."""
+
+    _shown: tuple[Any, ...] = ()  # the last step's examples that render() draws
+
+    def finish(self, prepared: Any, stats: Any, report: Any):
+        self._shown = tuple(pick_shown(prepared.examples))
+        return super().finish(prepared, stats, report)
+
+    def render(self) -> np.ndarray | None:
+        """``render_mode="rgb_array"``: Math-v0's picture (val accuracy per skill and level, the step's examples
+        per skill) above up to 8 examples of the last step's data (after reset: of the val split, one per
+        skill), each drawn as the image the student sees, with its question, the gold answer and the
+        student's greedy answer now (green when right, red when wrong)."""
+        top = super().render()
+        if top is None:
+            return None
+        fresh = self.state.step == 0 or not self._shown
+        shown = pick_shown(self.val) if fresh else self._shown
+        answers = self.student.generate([e.prompt for e in shown], payloads=[e.payload for e in shown])
+        title = "val items" if fresh else f"step {self.state.step}: the step's data"
+        bottom = render_examples(
+            [picture(e.payload) for e in shown],
+            [e.prompt for e in shown],
+            [e.answer for e in shown],
+            answers,
+            width=top.shape[1],
+            title=f"{title}, answered by the student now",
+        )
+        return np.concatenate([top, bottom])
 
     def __init__(self, make_interface, *, skills: Sequence[str] | None, student: Any = None, **kwargs: Any):
         if student is not None:

@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import IdentityTransform
 
-__all__ = ["render_step"]
+__all__ = ["render_examples", "render_step"]
 
 _DPI = 100.0
 _PT = 72.0 / _DPI  # points per pixel
@@ -251,6 +251,81 @@ def render_step(
     if buf.shape != (height, width, 4):
         raise RuntimeError(f"the canvas is {buf.shape[1]} x {buf.shape[0]} pixels, not {width} x {height}")
     return np.array(buf[:, :, :3], dtype=np.uint8, copy=True)
+
+
+def render_examples(
+    images: Sequence[np.ndarray],
+    questions: Sequence[str],
+    golds: Sequence[str],
+    answers: Sequence[str],
+    *,
+    width: int = 640,
+    columns: int = 2,
+    title: str = "",
+) -> np.ndarray:
+    """Draw examples of an image task with the student's answers; returns a fresh ``(H, width, 3)`` uint8 array.
+
+    Each example is one cell: its image (scaled up by a whole factor to about 64 pixels or more), the
+    question on one or two lines beside it, then ``gold: ...`` and ``student: ...``, the student's answer
+    in green when it equals the gold answer and in red when not. Cells fill ``columns`` columns, row by
+    row; the height follows from the number of rows (one title line on top when ``title`` is given). As
+    ``render_step``: its own Figure and Agg canvas per call, the same inputs give the same bytes.
+
+    Raises:
+        ValueError: the four sequences differ in length, an image is not an (h, w, 3) uint8 array, or
+            ``width`` / ``columns`` is too small.
+    """
+    n = len(images)
+    if not len(questions) == len(golds) == len(answers) == n:
+        raise ValueError(
+            f"images, questions, golds and answers must have one entry per example, got lengths {n}, "
+            f"{len(questions)}, {len(golds)}, {len(answers)}"
+        )
+    for i, image in enumerate(images):
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+            raise ValueError(f"images[{i}] must be an (h, w, 3) uint8 array, got {got}")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 160 * columns:
+        raise ValueError(f"width must be an integer of at least {160 * columns} for {columns} columns, got {width!r}")
+    side = max((max(im.shape[:2]) for im in images), default=64)
+    zoom = max(1, round(64 / side))
+    pad, line_pt = 6, 8.0
+    line_h = 1.35 * line_pt / _PT
+    cell_w = width / columns
+    cell_h = max(side * zoom, 4 * line_h) + pad
+    title_h = 1.8 * line_pt / _PT if title else 0.0
+    rows = max(1, math.ceil(n / columns))
+    height = round(rows * cell_h + title_h + pad)
+    fig = Figure(figsize=((width + 1e-3) / _DPI, (height + 1e-3) / _DPI), dpi=_DPI, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    texts = _Texts()
+    if title:
+        texts.add(pad, height - pad, title, line_pt * 1.1, va="top", weight="bold")
+    chars = max(8, int((cell_w - side * zoom - 3 * pad) / (_CHAR_W * line_pt / _PT)))
+    for i, (image, question, gold, answer) in enumerate(zip(images, questions, golds, answers, strict=True)):
+        r, c = divmod(i, columns)
+        x0, top = c * cell_w + pad, height - title_h - pad - r * cell_h
+        big = np.repeat(np.repeat(image, zoom, 0), zoom, 1)
+        fig.figimage(big, xo=round(x0), yo=round(top - big.shape[0]), origin="upper")
+        tx = x0 + big.shape[1] + pad
+        words, lines = str(question).split(), [""]
+        for word in words:
+            if lines[-1] and len(lines[-1]) + 1 + len(word) > chars:
+                lines.append("")
+            lines[-1] = f"{lines[-1]} {word}".strip()
+        lines = [*lines[:1], _truncate(" ".join(lines[1:]), chars)] if len(lines) > 2 else lines
+        y = top - line_h * 0.8
+        for line in lines:
+            texts.add(tx, y, line, line_pt)
+            y -= line_h
+        texts.add(tx, y, _truncate(f"gold: {gold}", chars), line_pt, color=_MUTED)
+        right = str(answer).strip().lower() == str(gold).strip().lower()
+        texts.add(tx, y - line_h, _truncate(f"student: {answer}", chars), line_pt, color=_UP if right else _DOWN)
+    fig.add_artist(texts)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:height, :width, :3].copy()
 
 
 # ---------------------------------------------------------------------------------------------------

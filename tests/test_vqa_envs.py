@@ -11,6 +11,7 @@ import pytest
 import teachgym  # noqa: F401  (registers the envs)
 from teachgym.envs.checkpoints import VQA_BASE_SKILLS
 from teachgym.interfaces.open_ended import payload_reasons
+from teachgym.render import render_examples
 from teachgym.students.vlm import VisionLanguageStudent
 from teachgym.tasks import vqa
 from teachgym.types import Example
@@ -148,3 +149,39 @@ def test_vqa_open_ended_samples_right_items_and_shows_errors_with_their_scenes(o
     for line in lines:
         question, _, gold, scene = line.split("|")
         assert vqa.answer(vqa.scene_from_json(scene), question) == gold
+
+
+def test_render_draws_the_steps_images_with_the_students_answers():
+    env = gym.make(VQA, render_mode="rgb_array", **small_kwargs(VQA))
+    env.reset(seed=0)
+    fresh = env.render()
+    assert fresh.dtype == np.uint8 and fresh.shape[1] == 640 and fresh.shape[0] > 360 + 4 * 64
+    assert np.array_equal(fresh, env.render())  # a view: the same picture, and nothing trained
+    u = env.unwrapped
+    names = [s.name for s in u.task.skills]
+    action = -np.ones(11, np.float32)
+    action[names.index("count")] = 1.0
+    env.step(action)
+    assert {e.skill for e in u._shown} == {"count"} and len(u._shown) == 8
+    after = env.render()
+    assert after.shape == fresh.shape and not np.array_equal(after, fresh)
+    # the images drawn are the scenes' renderings (the first example's image, scaled 1x, sits in the picture)
+    first = vqa.picture(u._shown[0].payload)
+    rows = after[360:, :, :]
+    hits = [
+        (y, x)
+        for y in range(rows.shape[0] - 63)
+        for x in range(0, 80)
+        if np.array_equal(rows[y : y + 64, x : x + 64], first)
+    ]
+    assert hits
+
+
+def test_render_examples_names_bad_input():
+    image = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match="one entry per example"):
+        render_examples([image], ["q?"], ["a"], [])
+    with pytest.raises(ValueError, match=r"images\[0\]"):
+        render_examples([image.astype(np.float32)], ["q?"], ["a"], ["a"])
+    with pytest.raises(ValueError, match="width"):
+        render_examples([image], ["q?"], ["a"], ["a"], width=100)
