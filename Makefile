@@ -21,7 +21,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py
-	$(BIN)/python benchmarks/code_perf.py
+	$(BIN)/python benchmarks/family_perf.py --family code
+	$(BIN)/python benchmarks/family_perf.py --family vqa
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
