@@ -42,12 +42,17 @@ def make_vqa_student(
     base: Path = VQA_BASE,
     options: dict[str, Any] | None = None,
 ) -> Student:
-    """The VQA env's student: the tiny vision-language student on ``checkpoint`` (None: the shipped base),
-    each example's scene rendered by ``teachgym.tasks.vqa.picture`` (an image payload is used as is)."""
+    """The VQA env's student: the tiny vision-language student on ``checkpoint`` (None: the shipped base), or
+    the pretrained model a ``student`` spec names; each example's scene rendered by
+    ``teachgym.tasks.vqa.picture`` (an image payload is used as is)."""
     from teachgym.students.vlm import VisionLanguageStudent
 
-    path = base if checkpoint is None else checkpoint
     settings = {"lr": lr, "batch_size": batch_size, "warmup": warmup, "device": device, "precision": precision}
+    if student is not None:
+        from teachgym.students.hf_vlm import make_hf_vlm_student
+
+        return make_hf_vlm_student(student, image_of=picture, **settings)
+    path = base if checkpoint is None else checkpoint
     return VisionLanguageStudent.load(path, image_of=picture, **settings, **(options or {}))
 
 
@@ -101,11 +106,9 @@ class VQAFamilyEnv(MathFamilyEnv):
         return np.concatenate([top, bottom])
 
     def __init__(self, make_interface, *, skills: Sequence[str] | None, student: Any = None, **kwargs: Any):
-        if student is not None:
-            raise ValueError(
-                "student must be None on the VQA envs (the tiny vision-language student); a pretrained "
-                f"vision-language model is not supported yet, got {student!r}"
-            )
+        from teachgym.students.hf_vlm import check_vlm_student
+
+        student = check_vlm_student(student)  # the vision-language checks, before anything is built
         super().__init__(
             make_interface,
             skills=None,
@@ -113,6 +116,7 @@ class VQAFamilyEnv(MathFamilyEnv):
             rehearsal_skills=VQA_BASE_SKILLS,
             base=VQA_BASE,
             build_student=make_vqa_student,
+            student=student,
             **kwargs,
         )
 
@@ -158,7 +162,11 @@ class VQAEnv(VQAFamilyEnv):
     ``rehearsal`` 1.5 (replayed examples of the base's skills colour, shape, size per teacher example, at
     no budget cost), ``skills`` None (all eleven), ``checkpoint`` None (the shipped VQA base; ``teachgym
     pretrain --only vqa-base`` rebuilds it), ``split_seed``, ``device``, ``precision``, ``render_mode``;
-    ``student`` must be None (a pretrained vision-language model is not supported yet); and
+    ``student`` (None: the tiny student; or a pretrained vision-language model: a local directory or hub id
+    that ``AutoModelForImageTextToText`` and ``AutoProcessor`` load, e.g. an Idefics3/SmolVLM, PaliGemma or
+    LLaVA checkpoint, or ``{"model": ..., "lora": {"r": 8}, ...}``; see
+    ``teachgym.students.hf_vlm.HFVisionLanguageStudent``: its processor reads the images, LoRA on the
+    text model's attention by default; meant for a GPU); and
     ``interface``: "skills" (this env) or "curriculum" (``TeachGym/VQACurriculum-v0``: one (skill, level)
     bucket per step, ``Discrete(33)``, as MathCurriculum-v0).
 

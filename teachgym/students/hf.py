@@ -164,6 +164,31 @@ def _positive(name: str, value: Any, *, integer: bool = False, zero: bool = Fals
         raise ValueError(f"{name} must be a {'non-negative' if zero else 'positive'} {what}, got {value!r}")
 
 
+def check_settings(**settings: Any) -> None:
+    """Check the training and evaluation settings of a pretrained student that are given (keyword
+    arguments named as ``HFStudent``'s): a ValueError naming the first bad one and what it may be."""
+    checks = {
+        "batch_size": {"integer": True},
+        "max_new_tokens": {"integer": True},
+        "eval_batch_size": {"integer": True},
+        "warmup": {"integer": True, "zero": True},
+        "lr": {},
+        "weight_decay": {"zero": True},
+        "grad_clip": {"zero": True},
+        "micro_batch_size": {"integer": True},
+    }
+    if "evaluation" in settings and settings["evaluation"] not in EVALUATIONS:
+        raise ValueError(f"evaluation must be one of {EVALUATIONS}, got {settings['evaluation']!r}")
+    if "precision" in settings and settings["precision"] not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {settings['precision']!r}")
+    for name, kind in checks.items():
+        if name in settings and not (name == "micro_batch_size" and settings[name] is None):
+            _positive(name, settings[name], **kind)
+    device = settings.get("device", "cpu")
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", device):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+
+
 def _check_lora(lora: Any) -> dict[str, Any]:
     allowed = {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": None}
     if lora is True:
@@ -220,28 +245,19 @@ class HFStudent(CausalLMStudent):
         eval_batch_size: int = 64,
         frozen: bool = False,
     ):
-        if evaluation not in EVALUATIONS:
-            raise ValueError(f"evaluation must be one of {EVALUATIONS}, got {evaluation!r}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        for name, value in (("batch_size", batch_size), ("max_new_tokens", max_new_tokens)):
-            _positive(name, value, integer=True)
-        _positive("eval_batch_size", eval_batch_size, integer=True)
-        _positive("warmup", warmup, integer=True, zero=True)
-        _positive("lr", lr)
-        _positive("weight_decay", weight_decay, zero=True)
-        _positive("grad_clip", grad_clip, zero=True)
-        if micro_batch_size is not None:
-            _positive("micro_batch_size", micro_batch_size, integer=True)
-        if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", device):
-            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
-        self.precision = check_precision(precision, self.device)
-        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
-        self.micro_batch_size, self.eval_batch_size = micro_batch_size, eval_batch_size
-        self.evaluation, self.max_new_tokens = evaluation, max_new_tokens
+        self._configure(
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            micro_batch_size=micro_batch_size,
+            warmup=warmup,
+            grad_clip=grad_clip,
+            device=device,
+            precision=precision,
+            evaluation=evaluation,
+            max_new_tokens=max_new_tokens,
+            eval_batch_size=eval_batch_size,
+        )
         self.name = str(model)
         base, self.tokenizer = load_pretrained(model, device=str(self.device))
         if self.tokenizer.eos_token_id is None:
@@ -250,16 +266,71 @@ class HFStudent(CausalLMStudent):
         pad = self.tokenizer.pad_token_id
         self.pad = self.eos if pad is None else int(pad)
         self.prefix = list(self.tokenizer("", add_special_tokens=True)["input_ids"])
+        self._attach(base, lora, lr=lr, betas=betas, weight_decay=weight_decay, frozen=frozen)
+
+    def _configure(
+        self,
+        *,
+        lr: float,
+        weight_decay: float,
+        batch_size: int,
+        micro_batch_size: int | None,
+        warmup: int,
+        grad_clip: float,
+        device: str,
+        precision: str,
+        evaluation: str,
+        max_new_tokens: int,
+        eval_batch_size: int,
+    ) -> None:
+        """Check the training and evaluation settings (``check_settings``) and keep them."""
+        check_settings(
+            evaluation=evaluation,
+            precision=precision,
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            eval_batch_size=eval_batch_size,
+            warmup=warmup,
+            lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            micro_batch_size=micro_batch_size,
+            device=device,
+        )
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.precision = check_precision(precision, self.device)
+        self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
+        self.micro_batch_size, self.eval_batch_size = micro_batch_size, eval_batch_size
+        self.evaluation, self.max_new_tokens = evaluation, max_new_tokens
+
+    def _attach(
+        self,
+        base: torch.nn.Module,
+        lora: Mapping[str, Any] | bool | None,
+        *,
+        lr: float,
+        betas: tuple[float, float],
+        weight_decay: float,
+        frozen: bool = False,
+        task_type: str | None = "CAUSAL_LM",
+        default_targets: Any = None,
+    ) -> None:
+        """Make ``base`` the student's model: wrapped in a LoRA adapter when ``lora`` asks for one (its
+        ``target_modules``, else ``default_targets``, else peft's default for the architecture), its
+        trainable weights kept as the base ``reset`` restores, AdamW over them (none when ``frozen``)."""
         self.lora = None if lora is None or lora is False else _check_lora(lora)
         if self.lora is not None:
             from peft import LoraConfig, get_peft_model
 
+            targets = self.lora["target_modules"]
             config = LoraConfig(
                 r=self.lora["r"],
                 lora_alpha=self.lora["alpha"],
                 lora_dropout=float(self.lora["dropout"]),
-                target_modules=self.lora["target_modules"],
-                task_type="CAUSAL_LM",
+                target_modules=default_targets if targets is None else targets,
+                task_type=task_type,
             )
             with torch.random.fork_rng(devices=_cuda_devices()), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=FutureWarning)  # peft calls a deprecated transformers API
