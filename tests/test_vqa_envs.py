@@ -185,3 +185,11 @@ def test_render_examples_names_bad_input():
         render_examples([image.astype(np.float32)], ["q?"], ["a"], ["a"])
     with pytest.raises(ValueError, match="width"):
         render_examples([image], ["q?"], ["a"], ["a"], width=100)
+
+
+def test_error_lines_drop_what_the_observation_cannot_hold(open_env, monkeypatch):
+    env = open_env.unwrapped
+    monkeypatch.setattr(env.student, "generate", lambda prompts, *a, **k: ["<unk> Ä|x" * 9 for _ in prompts])
+    obs = open_env.step(open_env.action_space.sample())[0]
+    assert open_env.observation_space.contains(obs)
+    assert any(line.split("|")[1] == "unk " for line in obs["errors"] if line)

@@ -50,7 +50,8 @@ with ``unrecognised_share`` it sums to 1 once something was trained), plus
 - ``unrecognised_share`` (1,): share of the episode's accepted examples no skill recognised.
 - ``errors``: a ``Tuple`` of ``error_samples`` ``Text`` lines ``"prompt|student answer|gold"`` for
   val items the student currently gets wrong (its greedy answer), spread round-robin over the
-  (skill, level) cells with errors; unused lines are "". (A Tuple of Texts, not a Sequence, because
+  (skill, level) cells with errors; unused lines are "". Characters outside the line's charset (what a
+  student may write: a pretrained model's text, a word tokenizer's ``<unk>``) are dropped. (A Tuple of Texts, not a Sequence, because
   Stable-Baselines3's checker refuses Sequence observations; it accepts nested Tuples.)
 """
 
@@ -425,6 +426,7 @@ class OpenEndedInterface:
         charset = "".join(sorted(set(alphabet + "|" + (payloads.charset if payloads else ""))))
         length = max_prompt + 2 * max_answer + 2 + (payloads.max_length + 1 if payloads else 0)
         line = spaces.Text(length, min_length=0, charset=charset)
+        self._line_chars, self._line_length = frozenset(charset), length
         self.observation_space = spaces.Dict(
             {
                 **base_observation_space(self.num_skills, self.num_levels),
@@ -459,5 +461,7 @@ class OpenEndedInterface:
         obs["data_share"] = share[:k].astype(np.float32)
         obs["unrecognised_share"] = np.array([share[k:].sum()], dtype=np.float32)
         lines = tuple(getattr(state.report, "errors", ()))[: self.error_samples]
+        # a student may write what the line's charset lacks (a pretrained model's tokens, "<unk>"): dropped
+        lines = tuple("".join(c for c in line if c in self._line_chars)[: self._line_length] for line in lines)
         obs["errors"] = lines + ("",) * (self.error_samples - len(lines))
         return obs
