@@ -51,8 +51,9 @@ with ``unrecognised_share`` it sums to 1 once something was trained), plus
 - ``errors``: a ``Tuple`` of ``error_samples`` ``Text`` lines ``"prompt|student answer|gold"`` for
   val items the student currently gets wrong (its greedy answer), spread round-robin over the
   (skill, level) cells with errors; unused lines are "". Characters outside the line's charset (what a
-  student may write: a pretrained model's text, a word tokenizer's ``<unk>``) are dropped. (A Tuple of Texts, not a Sequence, because
-  Stable-Baselines3's checker refuses Sequence observations; it accepts nested Tuples.)
+  student may write: a pretrained model's text, a word tokenizer's ``<unk>``) are dropped. (A Tuple of
+  Texts, not a Sequence, because Stable-Baselines3's checker refuses Sequence observations; it accepts
+  nested Tuples.)
 """
 
 from __future__ import annotations
