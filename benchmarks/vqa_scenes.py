@@ -1,0 +1,44 @@
+"""A picture of the VQA task for the README: one val item of every skill (levels in turn), drawn as the 64x64
+image the student sees, with its question, the exact answer, and the shipped base student's greedy answer.
+
+    python benchmarks/vqa_scenes.py [--out benchmarks/results/vqa-scenes.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from matplotlib.image import imsave
+
+from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
+from teachgym.render import render_examples
+from teachgym.tasks.vqa import VQATask, picture
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/vqa-scenes.png"))
+    args = parser.parse_args()
+    task = VQATask()
+    val, _ = task.splits(VQA_DEFAULTS["eval_per_level"], seed=0)
+    shown = []
+    for i, skill in enumerate(task.skills):
+        level = [1, 2, 0][i % 3]
+        shown.append(next(e for e in val if e.skill == skill.name and e.level == level))
+    student = make_vqa_student(None, VQA_DEFAULTS["lr"], VQA_DEFAULTS["batch_size"], 0, "cpu")
+    answers = student.generate([e.prompt for e in shown], payloads=[e.payload for e in shown])
+    image = render_examples(
+        [picture(e.payload) for e in shown],
+        [f"[{e.skill} L{e.level}] {e.prompt}" for e in shown],
+        [e.answer for e in shown],
+        answers,
+        title="VQA-v0: a val item of each skill, answered by the shipped base student",
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    imsave(args.out, image)
+    print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]})")
+
+
+if __name__ == "__main__":
+    main()
