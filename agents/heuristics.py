@@ -73,23 +73,29 @@ class WeakestSkillTeacher(_Base):
 
 class _GiveUp:
     """Patience with skills that do not move: a skill targeted for ``patience`` consecutive steps whose
-    accuracy has not risen by ``min_gain`` over where the targeting began is given up on (``dropped``)."""
+    accuracy has not risen by ``min_gain`` over where the targeting began (with ``recent``: over where it
+    was ``patience`` steps ago, so a skill that rose and then stalls is given up on too) is given up on
+    (``dropped``)."""
 
-    def __init__(self, k: int, patience: int, min_gain: float):
-        self.patience, self.min_gain = patience, min_gain
+    def __init__(self, k: int, patience: int, min_gain: float, recent: bool = False):
+        self.patience, self.min_gain, self.recent = patience, min_gain, recent
         self.steps = np.zeros(k, dtype=int)  # consecutive steps targeted
         self.start = np.zeros(k)  # accuracy when the targeting began
         self.dropped = np.zeros(k, dtype=bool)
+        self.seen: list[np.ndarray] = []  # (recent) the accuracy at the last ``patience`` steps
 
     def check(self, acc: np.ndarray) -> np.ndarray:
         """Give up on the skills that stalled; returns ``dropped``."""
-        self.dropped |= (self.steps >= self.patience) & (acc < self.start + self.min_gain)
+        ref = self.seen[-self.patience] if self.recent and len(self.seen) >= self.patience else self.start
+        self.dropped |= (self.steps >= self.patience) & (acc < ref + self.min_gain)
         return self.dropped
 
     def target(self, targeted: np.ndarray, acc: np.ndarray) -> None:
         """Record which skills this step targets."""
         self.start = np.where(self.steps == 0, acc, self.start)
         self.steps = np.where(targeted, self.steps + 1, 0)
+        if self.recent:
+            self.seen = [*self.seen, np.array(acc, dtype=np.float64)][-self.patience :]
 
 
 class FrontierTeacher(_Base):
@@ -133,20 +139,29 @@ class SpreadTeacher(_Base):
     skills the student already knows as on the ones it does not; this spends ``1 - rehearsal`` of every
     step evenly on the open skills and the rest evenly on the others. A skill that has been open for
     ``patience`` steps without its accuracy rising by ``min_gain`` over where it started is given up on
-    (out of reach within the budget) and closed, as Frontier's ``patience``. When no skill is open, the
-    given-up ones are tried again.
+    (out of reach within the budget) and closed, as Frontier's ``patience``. With ``recent``, the rise is
+    measured over the last ``patience`` steps instead, so a skill that jumped and then stalls (a yes/no
+    question at its chance floor) is closed too. When no skill is open, the given-up ones are tried again.
     """
 
-    def __init__(self, done: float = 0.8, rehearsal: float = 0.05, patience: int = 3, min_gain: float = 0.05):
+    def __init__(
+        self,
+        done: float = 0.8,
+        rehearsal: float = 0.05,
+        patience: int = 3,
+        min_gain: float = 0.05,
+        recent: bool = False,
+    ):
         if not 0.0 <= rehearsal <= 1.0:
             raise ValueError(f"rehearsal must be a share in [0, 1], got {rehearsal}")
         if patience < 1:
             raise ValueError(f"patience must be a number of steps >= 1, got {patience}")
         self.done, self.rehearsal, self.patience, self.min_gain = done, rehearsal, patience, min_gain
+        self.recent = bool(recent)
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
-        self.give_up = _GiveUp(len(self.skills), self.patience, self.min_gain)
+        self.give_up = _GiveUp(len(self.skills), self.patience, self.min_gain, self.recent)
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)

@@ -106,6 +106,23 @@ def test_spread_teacher_spreads_over_open_skills_and_gives_up_on_sinks(env):
     assert w[4] > 5 * w[0]
 
 
+def test_spread_teacher_with_recent_gives_up_on_a_skill_that_jumped_then_stalled(env):
+    names = [s.name for s in env.unwrapped.task.skills]
+    known = {n: 0.9 for n in names[:4]}
+    a, b = names[4], names[5]
+    # a jumps to a floor (0 -> 0.5) and stays there; b keeps rising
+    trail = [{a: 0.0, b: 0.0}, {a: 0.5, b: 0.1}, {a: 0.5, b: 0.2}, {a: 0.52, b: 0.3}]
+    by_mode = {}
+    for recent in (False, True):
+        teacher = make_agent("spread", patience=2, min_gain=0.05, recent=recent)
+        teacher.reset(env, seed=0)
+        for acc in trail:
+            w = dict(zip(names, weights(teacher.act(obs_with({**known, **acc}, env))), strict=True))
+        by_mode[recent] = w
+    assert by_mode[False][a] == pytest.approx(by_mode[False][b])  # since the start, a rose by 0.52: kept
+    assert by_mode[True][b] > 5 * by_mode[True][a]  # over the last two steps, a rose by 0.02: given up
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience")])
 def test_spread_teacher_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
