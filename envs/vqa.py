@@ -3,6 +3,7 @@ about images."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -102,6 +103,7 @@ class VQAFamilyEnv(MathFamilyEnv):
             answers,
             width=top.shape[1],
             title=f"{title}, answered by the student now",
+            rows=math.ceil(SHOWN / 2),  # one frame size whatever the step's data (an open-ended step may have none)
         )
         return np.concatenate([top, bottom])
 

@@ -262,18 +262,20 @@ def render_examples(
     width: int = 640,
     columns: int = 2,
     title: str = "",
+    rows: int | None = None,
 ) -> np.ndarray:
     """Draw examples of an image task with the student's answers; returns a fresh ``(H, width, 3)`` uint8 array.
 
     Each example is one cell: its image (scaled up by a whole factor to about 64 pixels or more), the
     question on one or two lines beside it, then ``gold: ...`` and ``student: ...``, the student's answer
     in green when it equals the gold answer and in red when not. Cells fill ``columns`` columns, row by
-    row; the height follows from the number of rows (one title line on top when ``title`` is given). As
+    row; the height follows from the number of rows (one title line on top when ``title`` is given), or
+    from ``rows`` when given, so that frames of a video keep one size whatever the number of examples. As
     ``render_step``: its own Figure and Agg canvas per call, the same inputs give the same bytes.
 
     Raises:
         ValueError: the four sequences differ in length, an image is not an (h, w, 3) uint8 array, or
-            ``width`` / ``columns`` is too small.
+            ``width`` / ``columns`` is too small, or ``rows`` is given and too few for the examples.
     """
     n = len(images)
     if not len(questions) == len(golds) == len(answers) == n:
@@ -289,6 +291,11 @@ def render_examples(
         raise ValueError(f"columns must be a positive integer, got {columns!r}")
     if isinstance(width, bool) or not isinstance(width, int) or width < 160 * columns:
         raise ValueError(f"width must be an integer of at least {160 * columns} for {columns} columns, got {width!r}")
+    needed = max(1, math.ceil(n / columns))
+    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < needed):
+        raise ValueError(
+            f"rows must be an integer of at least {needed} for {n} examples in {columns} columns, got {rows!r}"
+        )
     side = max((max(im.shape[:2]) for im in images), default=64)
     zoom = max(1, round(64 / side))
     pad, line_pt = 6, 8.0
@@ -296,7 +303,7 @@ def render_examples(
     cell_w = width / columns
     cell_h = max(side * zoom, 4 * line_h) + pad
     title_h = 1.8 * line_pt / _PT if title else 0.0
-    rows = max(1, math.ceil(n / columns))
+    rows = needed if rows is None else rows
     height = round(rows * cell_h + title_h + pad)
     fig = Figure(figsize=((width + 1e-3) / _DPI, (height + 1e-3) / _DPI), dpi=_DPI, facecolor="white")
     canvas = FigureCanvasAgg(fig)

@@ -185,6 +185,17 @@ def test_render_examples_names_bad_input():
         render_examples([image.astype(np.float32)], ["q?"], ["a"], ["a"])
     with pytest.raises(ValueError, match="width"):
         render_examples([image], ["q?"], ["a"], ["a"], width=100)
+    with pytest.raises(ValueError, match="rows must be an integer of at least 2"):
+        render_examples([image] * 3, ["q?"] * 3, ["a"] * 3, ["a"] * 3, rows=1)
+
+
+def test_render_examples_keeps_one_size_for_a_given_rows():
+    image = np.zeros((64, 64, 3), np.uint8)
+    one = render_examples([image], ["q?"], ["a"], ["b"], rows=4)
+    eight = render_examples([image] * 8, ["q?"] * 8, ["a"] * 8, ["b"] * 8, rows=4)
+    none = render_examples([], [], [], [], rows=4)
+    assert one.shape == eight.shape == none.shape
+    assert render_examples([image], ["q?"], ["a"], ["b"]).shape[0] < one.shape[0]
 
 
 def test_error_lines_drop_what_the_observation_cannot_hold(open_env, monkeypatch):
