@@ -10,6 +10,7 @@ from teachgym.agents.heuristics import (
     FocusTeacher,
     FrontierTeacher,
     PrerequisiteCurriculumTeacher,
+    ProgressTeacher,
     RandomTeacher,
     SingleSkillTeacher,
     SpreadTeacher,
@@ -45,6 +46,7 @@ AGENTS = {
     "frontier": FrontierTeacher,
     "focus": FocusTeacher,
     "spread": SpreadTeacher,
+    "progress": ProgressTeacher,
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
     "fixed": FixedMixTeacher,  # weights=: a static mix by skill name

@@ -176,6 +176,63 @@ class SpreadTeacher(_Base):
         return weights_to_action(weights)
 
 
+class ProgressTeacher(_Base):
+    """Data where it paid last: each open skill's share follows its measured learning progress.
+
+    A skill is open while its val accuracy is below ``done``. The first step spreads evenly over the open
+    skills; after that each open skill's weight is its *rate*, the rise of its val accuracy per step's
+    worth of data it was given (an average over steps, the last step weighing ``beta``), plus ``explore``
+    of the mean weight so that a stalled skill is still tried a little (its prerequisites may be learnt
+    since). ``1 - rehearsal`` of the step goes to the open skills that way, ``rehearsal`` evenly to the
+    others. Unlike ``spread`` it does not wait ``patience`` steps: a skill that stops moving (a yes/no
+    question at its chance floor, a skill out of reach) loses its data at once, and a skill that moves
+    fast gets more. A hand-made cousin of the learning-progress bandits (``tscl``), deterministic and
+    without their exploration schedule.
+    """
+
+    def __init__(self, done: float = 0.8, rehearsal: float = 0.05, beta: float = 0.5, explore: float = 0.1):
+        for name, value in (("rehearsal", rehearsal), ("beta", beta), ("explore", explore)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a share in [0, 1], got {value}")
+        self.done, self.rehearsal, self.beta, self.explore = done, rehearsal, beta, explore
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        super().reset(env, seed)
+        k = len(self.skills)
+        self.previous: np.ndarray | None = None  # val accuracy when the last action was chosen
+        self.share = np.zeros(k)  # each skill's share of the last step's data
+        self.rate = np.zeros(k)  # rise of val accuracy per step's worth of data
+        self.tried = np.zeros(k, dtype=bool)
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        if self.previous is not None:
+            given = self.share > 0
+            rise = (acc - self.previous) / np.where(given, self.share, 1.0)
+            first = given & ~self.tried
+            self.rate = np.where(
+                first, rise, np.where(given, (1 - self.beta) * self.rate + self.beta * rise, self.rate)
+            )
+            self.tried |= given
+        open_ = acc < self.done
+        if not open_.any() or (open_.all() and not self.tried.any()):
+            weights = np.ones(len(acc))
+        else:
+            fresh = open_ & ~self.tried  # never given data: as good as the best so far, to be measured
+            rate = np.clip(self.rate, 0.0, None)
+            best = rate[open_ & self.tried].max(initial=0.0)
+            w = np.where(fresh, max(best, 1e-9), np.where(open_, rate, 0.0))
+            if w.sum() <= 0:
+                w = open_.astype(np.float64)
+            w = w / w.sum()
+            w = np.where(open_, w + self.explore / open_.sum(), 0.0)
+            w = (1.0 - self.rehearsal) * w / w.sum()
+            closed = ~open_
+            weights = np.where(closed, self.rehearsal / max(1, closed.sum()), w) if closed.any() else w
+        self.previous, self.share = acc, weights / weights.sum()
+        return weights_to_action(weights)
+
+
 class PrerequisiteCurriculumTeacher(_Base):
     """A fixed easy-to-hard schedule: skills in prerequisite order, one at a time, equal time each.
 

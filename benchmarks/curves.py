@@ -33,9 +33,14 @@ FAMILIES = {
         CodeTask,
         CODE_BASE_SKILLS,
         CODE_DEFAULTS,
-        lambda lr: make_student(None, lr, 64, 0, "cpu", base=CODE_BASE),
+        lambda lr: make_student(None, lr, CODE_DEFAULTS["batch_size"], 0, "cpu", base=CODE_BASE),
     ),
-    "vqa": (VQATask, VQA_BASE_SKILLS, VQA_DEFAULTS, lambda lr: make_vqa_student(None, lr, 64, 0, "cpu")),
+    "vqa": (
+        VQATask,
+        VQA_BASE_SKILLS,
+        VQA_DEFAULTS,
+        lambda lr: make_vqa_student(None, lr, VQA_DEFAULTS["batch_size"], 0, "cpu"),
+    ),
 }
 
 
@@ -92,7 +97,8 @@ def main() -> None:
     header = "| skill | " + " | ".join(f"{m * args.chunk}" for m in marks) + " | base skills after | s |"
     lines = [
         f"Val accuracy (teacher-forced, {args.eval_per_level} items per level) of one skill against the examples "
-        f"of it trained on, from the shipped {args.family} base (lr {lr}, batches of 64, rehearsal {rehearsal} of "
+        f"of it trained on, from the shipped {args.family} base (lr {lr}, batches of {defaults['batch_size']}, "
+        f"rehearsal {rehearsal} of "
         f"the base's skills {', '.join(base_skills)}; seed {args.seed}"
         + (f"; first {args.after_examples} examples each of {', '.join(args.after)}" if args.after else "")
         + ").",

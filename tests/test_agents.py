@@ -123,6 +123,24 @@ def test_spread_teacher_with_recent_gives_up_on_a_skill_that_jumped_then_stalled
     assert by_mode[True][b] > 5 * by_mode[True][a]  # over the last two steps, a rose by 0.02: given up
 
 
+def test_progress_teacher_follows_the_measured_rise_per_example(env):
+    names = [s.name for s in env.unwrapped.task.skills]
+    known = {n: 0.9 for n in names[:4]}
+    a, b, c = names[4], names[5], names[6]
+    teacher = make_agent("progress", rehearsal=0.1, beta=1.0, explore=0.0)
+    teacher.reset(env, seed=0)
+    w = dict(zip(names, weights(teacher.act(obs_with(known, env))), strict=True))
+    assert w[a] == pytest.approx(w[c]) and w[a] / w[names[0]] == pytest.approx((0.9 / 6) / (0.1 / 4), rel=1e-5)
+    # a rose by 0.3, b by 0.1, the others not at all: a gets three times b's share, stalled skills nothing
+    w = dict(zip(names, weights(teacher.act(obs_with({**known, a: 0.3, b: 0.1}, env))), strict=True))
+    assert w[a] == pytest.approx(3 * w[b]) and w[c] == 0.0 and w[names[0]] > 0
+    # a is learnt (above done): it is rehearsed like the known skills and b takes the open share
+    w = dict(zip(names, weights(teacher.act(obs_with({**known, a: 0.85, b: 0.3}, env))), strict=True))
+    assert w[a] == pytest.approx(w[names[0]]) and w[b] > 5 * w[a]
+    with pytest.raises(ValueError, match="explore"):
+        make_agent("progress", explore=2.0)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience")])
 def test_spread_teacher_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
