@@ -1,4 +1,5 @@
-"""Programmatic data-writing teachers for MathOpenEnded-v0, so that the env is usable without an LLM.
+"""Programmatic data-writing teachers for the open-ended envs (MathOpenEnded-v0, CodeOpenEnded-v0,
+VQAOpenEnded-v0), so that they are usable without an LLM.
 
 ``WeakestSkillWriter`` decides per-skill shares as ``FrontierTeacher`` does (weak skills within reach,
 a little rehearsal for the rest), picks levels as Math-v0 does (frontier level plus the easier ones),
@@ -31,12 +32,15 @@ from teachgym.types import Example
 
 
 def wrong_answer(answer: str, rng: np.random.Generator) -> str:
-    """A well-formed but different answer: another comparison symbol, or one digit changed."""
+    """A well-formed but different answer no longer than ``answer``: the other of yes/no, another comparison
+    symbol, one digit changed, or (a word without digits) the word without its last letter."""
+    if answer in ("yes", "no"):
+        return "no" if answer == "yes" else "yes"
     if answer in ("<", "=", ">"):
         return str(rng.choice([s for s in "<=>" if s != answer]))
     digits = [i for i, ch in enumerate(answer) if ch.isdigit()]
     if not digits:
-        return answer + "1"
+        return answer[:-1] if len(answer) > 1 else answer + "1"
     i = int(rng.choice(digits))
     lowest = 1 if i == 0 and len(answer) > 1 and answer[1].isdigit() else 0  # no new leading zero
     choices = [d for d in "0123456789"[lowest:] if d != answer[i]]
@@ -72,6 +76,8 @@ class WeakestSkillWriter:
         self.task, self.budget = env.task, env.budget
         self.limit = self.per_step if self.per_step is not None else getattr(env, "max_examples", env.examples_per_step)
         self.rng = np.random.default_rng(seed)
+        interface = getattr(env, "interface", None)
+        self.payloads = getattr(interface, "payloads", None)  # VQAOpenEnded-v0: items are (scene JSON, q, a)
         self.frontier.reset(env, seed)
 
     def weights(self, observation: Any) -> np.ndarray:
@@ -94,9 +100,12 @@ class WeakestSkillWriter:
                     out += self.task.generate(skill.name, level, count, self.rng)
         return out
 
-    def act(self, observation: Any) -> tuple[tuple[str, str], ...]:
-        """``(prompt, answer)`` pairs (a tuple of tuples, so that it lies in the env's action space)."""
-        return tuple((e.prompt, e.answer) for e in self.examples(observation))
+    def act(self, observation: Any) -> tuple[tuple[str, ...], ...]:
+        """``(prompt, answer)`` pairs, or ``(payload text, prompt, answer)`` triples where the env's items carry
+        a payload (a tuple of tuples, so that it lies in the env's action space)."""
+        if self.payloads is None:
+            return tuple((e.prompt, e.answer) for e in self.examples(observation))
+        return tuple((self.payloads.text(e.payload), e.prompt, e.answer) for e in self.examples(observation))
 
     def observe(self, observation: Any, reward: float, terminated: bool, truncated: bool, info: dict) -> None:
         self.frontier.observe(observation, reward, terminated, truncated, info)
@@ -111,10 +120,13 @@ class NoisyWriter(WeakestSkillWriter):
         super().__init__(**kwargs)
         self.p_wrong = float(p_wrong)
 
-    def act(self, observation: Any) -> tuple[tuple[str, str], ...]:
-        pairs = super().act(observation)
-        flip = self.rng.random(len(pairs)) < self.p_wrong
-        return tuple((p, wrong_answer(a, self.rng) if f else a) for (p, a), f in zip(pairs, flip.tolist(), strict=True))
+    def act(self, observation: Any) -> tuple[tuple[str, ...], ...]:
+        items = super().act(observation)
+        flip = self.rng.random(len(items)) < self.p_wrong
+        return tuple(
+            (*item[:-1], wrong_answer(item[-1], self.rng)) if f else item
+            for item, f in zip(items, flip.tolist(), strict=True)
+        )
 
 
 class UniformWriter(WeakestSkillWriter):

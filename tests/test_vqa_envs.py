@@ -204,3 +204,21 @@ def test_error_lines_drop_what_the_observation_cannot_hold(open_env, monkeypatch
     obs = open_env.step(open_env.action_space.sample())[0]
     assert open_env.observation_space.contains(obs)
     assert any(line.split("|")[1] == "unk " for line in obs["errors"] if line)
+
+
+def test_writers_write_scene_triples_that_the_open_ended_env_accepts():
+    from teachgym.agents.writers import NoisyWriter, WeakestSkillWriter
+
+    env = gym.make(VQA_OPEN, **{**small_kwargs(VQA_OPEN), "examples_per_step": 200})
+    obs, _ = env.reset(seed=0)
+    writer = WeakestSkillWriter()
+    writer.reset(env, seed=0)
+    items = writer.act(obs)
+    assert len(items) == 200 and all(len(item) == 3 for item in items) and env.action_space.contains(items)
+    obs, _, _, _, info = env.step(items)
+    assert info["accepted"] == 200 and sum(info["rejected"].values()) == 0
+    noisy = NoisyWriter(p_wrong=0.5)
+    noisy.reset(env, seed=0)
+    info = env.step(noisy.act(obs))[4]
+    wrong = info["rejected"]["wrong"]
+    assert 60 <= wrong <= 140 and info["accepted"] + wrong == 200, info["rejected"]
