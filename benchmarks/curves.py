@@ -1,6 +1,6 @@
 """Single-skill learning curves of a family's base student: how many examples each skill needs.
 
-From the family's shipped base (Code or VQA), train on one skill only (its three levels equally, plus
+From the family's shipped base (Math, Code or VQA), train on one skill only (its three levels equally, plus
 the env's default rehearsal of the base's skills) in chunks of ``--chunk`` examples, and after each chunk
 record the skill's val accuracy (teacher-forced: for Code the gold program exactly, a lower bound on
 execution accuracy). ``--after`` trains the named skills first (``--after-examples`` each) to measure
@@ -9,6 +9,7 @@ whether they help. Writes a Markdown table (``--out``, default ``benchmarks/resu
     python benchmarks/curves.py                                  # Code: every skill the base does not know
     python benchmarks/curves.py --skills filter count --after cond
     python benchmarks/curves.py --family vqa
+    python benchmarks/curves.py --family math --chunk 512    # Math-v0's base (the rehearsal of its env)
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, VQA_BASE_SKILLS
+from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, MATH_BASE_SKILLS, VQA_BASE_SKILLS
 from teachgym.envs.code import CODE_DEFAULTS
+from teachgym.envs.curriculum import MATH_DEFAULTS
 from teachgym.envs.math import make_student
 from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
 from teachgym.tasks.code import CodeTask
+from teachgym.tasks.math import MathTask
 from teachgym.tasks.vqa import VQATask
 
 # family -> (task, the base's skills, the env's defaults, the base student at a learning rate)
 FAMILIES = {
+    "math": (
+        MathTask,
+        MATH_BASE_SKILLS,
+        MATH_DEFAULTS,
+        lambda lr: make_student(None, lr, MATH_DEFAULTS["batch_size"], 0, "cpu"),
+    ),
     "code": (
         CodeTask,
         CODE_BASE_SKILLS,
@@ -44,19 +53,19 @@ FAMILIES = {
 }
 
 
-def curve(task, student, val, skill, base_skills, chunks, chunk, rehearsal, after, after_examples, seed):
+def curve(task, student, val, skill, base_skills, chunks, chunk, rehearsal, after, after_examples, seed, levels):
     student.reset(seed)
     rng = np.random.default_rng(seed)
 
-    def draw(name, n):
-        return [e for lv in range(3) for e in task.generate(name, lv, n // 3 + 1, rng)][:n]
+    def draw(name, n, levels=range(task.num_levels)):
+        return [e for lv in levels for e in task.generate(name, lv, n // len(levels) + 1, rng)][:n]
 
     def train(name, n):
         base = [e for s in base_skills for e in draw(s, int(n * rehearsal) // len(base_skills) + 1)]
-        student.train(draw(name, n) + base[: int(n * rehearsal)])
+        student.train(draw(name, n, levels) + base[: int(n * rehearsal)])
 
     def accuracy(name):
-        items = [e for e in val if e.skill == name]
+        items = [e for e in val if e.skill == name and (name != skill or e.level in levels)]
         right, _ = student.evaluate(items)
         return float(np.mean(right))
 
@@ -82,6 +91,7 @@ def main() -> None:
     parser.add_argument("--rehearsal", type=float, default=None, help="default: the family env's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-per-level", type=int, default=16)
+    parser.add_argument("--levels", type=int, nargs="+", default=None, help="train and score only these levels")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     make_task, base_skills, defaults, make = FAMILIES[args.family]
@@ -101,9 +111,12 @@ def main() -> None:
         f"rehearsal {rehearsal} of "
         f"the base's skills {', '.join(base_skills)}; seed {args.seed}"
         + (f"; first {args.after_examples} examples each of {', '.join(args.after)}" if args.after else "")
+        + (f"; levels {', '.join(map(str, args.levels))} only" if args.levels else "")
         + ").",
         f"Command: `python benchmarks/curves.py --family {args.family} --skills {' '.join(skills)}"
         + (f" --after {' '.join(args.after)}" if args.after else "")
+        + (f" --levels {' '.join(map(str, args.levels))}" if args.levels else "")
+        + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")
         + "`",
         "",
         header,
@@ -111,7 +124,8 @@ def main() -> None:
     ]
     for skill in skills:
         t0 = time.perf_counter()
-        settings = (args.chunks, args.chunk, rehearsal, args.after, args.after_examples, args.seed)
+        levels = range(task.num_levels) if args.levels is None else args.levels
+        settings = (args.chunks, args.chunk, rehearsal, args.after, args.after_examples, args.seed, levels)
         points, base = curve(task, student, val, skill, base_skills, *settings)
         row = f"| {skill} | " + " | ".join(f"{points[m]:.2f}" for m in marks)
         row += f" | {min(base.values()):.2f} (min) | {time.perf_counter() - t0:.0f} |"
