@@ -98,10 +98,12 @@ def test_save_and_load_state_resume_the_episode_exactly(env_id):
 def test_rgb_array_render(env_id):
     env = gym.make(env_id, **small_kwargs(env_id), render_mode="rgb_array")
     env.reset(seed=0)
+    env.action_space.seed(0)
     first = env.render()
-    env.step(env.action_space.sample())
-    frame = env.render()
-    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.shape == first.shape
+    for _ in range(2):  # every frame of an episode has one shape (a video needs it), whatever the step's data
+        env.step(env.action_space.sample())
+        frame = env.render()
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.shape == first.shape
     assert not np.array_equal(frame, first)  # the step, its data and the accuracy are drawn
     with pytest.raises(ValueError, match="render_mode"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Gymnasium warns about the unknown mode before the env refuses it
