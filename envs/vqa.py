@@ -102,6 +102,7 @@ class VQAFamilyEnv(MathFamilyEnv):
             [e.answer for e in shown],
             answers,
             width=top.shape[1],
+            columns=2,
             title=f"{title}, answered by the student now",
             rows=math.ceil(SHOWN / 2),  # one frame size whatever the step's data (an open-ended step may have none)
         )
