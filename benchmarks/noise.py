@@ -1,9 +1,11 @@
-"""How noisy is the reward? Evaluation noise of Math-v0's reward against the size of real improvements.
+"""How noisy is the reward? Evaluation noise of an env's reward (Math-v0 by default) against the size of real
+improvements.
 
 The test split is fixed, so the reward of a step is a paired difference on the same items. Its noise
 from evaluation alone is the spread of that difference had another test split of the same size been
 drawn: estimated by a stratified bootstrap over test items (resampled within each (skill, level)
-cell), on real episodes. Usage: ``python benchmarks/noise.py [--agent frontier] [--episodes 2]``.
+cell), on real episodes. Usage: ``python benchmarks/noise.py [--env TeachGym/VQA-v0] [--agent frontier]
+[--episodes 2]`` (any env whose observation follows Math-v0's skill list: Math-v0, Code-v0, VQA-v0, ...).
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ def cell_means(x: np.ndarray, cells: np.ndarray, k: int, lv: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--env", default="TeachGym/Math-v0")
     parser.add_argument("--agent", default="frontier")
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--kwargs", default="{}")
     args = parser.parse_args()
-    env = gym.make("TeachGym/Math-v0", **json.loads(args.kwargs))
+    env = gym.make(args.env, **json.loads(args.kwargs))
     u = env.unwrapped
     k, lv = len(u.task.skills), u.task.num_levels
     cells = u._cells[len(u.val) :]
@@ -68,6 +71,7 @@ def main() -> None:
         gain_sd.append(float((boot[:, -1] - boot[:, 0]).std()))
         gains.append(float(items[-1].mean() - items[0].mean()))
     rewards = np.abs(rewards)
+    print(f"{args.env}, {args.agent}, {args.episodes} episode(s) of seeds 0-{args.episodes - 1}")
     print(f"test items: {len(cells)} ({len(cells) // (k * lv)} per skill and level)")
     print(
         f"per-step reward: evaluation-noise sd {np.mean(step_sd) * 100:.2f} points; "
