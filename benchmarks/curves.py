@@ -30,25 +30,25 @@ from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
 from teachgym.tasks.vqa import VQATask
 
-# family -> (task, the base's skills, the env's defaults, the base student at a learning rate)
+# family -> (task, the base's skills, the env's defaults, the base student (or a checkpoint) at a learning rate)
 FAMILIES = {
     "math": (
         MathTask,
         MATH_BASE_SKILLS,
         MATH_DEFAULTS,
-        lambda lr: make_student(None, lr, MATH_DEFAULTS["batch_size"], 0, "cpu"),
+        lambda lr, path=None: make_student(path, lr, MATH_DEFAULTS["batch_size"], 0, "cpu"),
     ),
     "code": (
         CodeTask,
         CODE_BASE_SKILLS,
         CODE_DEFAULTS,
-        lambda lr: make_student(None, lr, CODE_DEFAULTS["batch_size"], 0, "cpu", base=CODE_BASE),
+        lambda lr, path=None: make_student(path, lr, CODE_DEFAULTS["batch_size"], 0, "cpu", base=CODE_BASE),
     ),
     "vqa": (
         VQATask,
         VQA_BASE_SKILLS,
         VQA_DEFAULTS,
-        lambda lr: make_vqa_student(None, lr, VQA_DEFAULTS["batch_size"], 0, "cpu"),
+        lambda lr, path=None: make_vqa_student(path, lr, VQA_DEFAULTS["batch_size"], 0, "cpu"),
     ),
 }
 
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-per-level", type=int, default=16)
     parser.add_argument("--levels", type=int, nargs="+", default=None, help="train and score only these levels")
+    parser.add_argument("--checkpoint", default=None, help="another base checkpoint of the family's student")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     make_task, base_skills, defaults, make = FAMILIES[args.family]
@@ -102,12 +103,13 @@ def main() -> None:
     out = args.out or f"benchmarks/results/{args.family}-curves.md"
     torch.set_num_threads(1)
     val, _ = task.splits(args.eval_per_level, 0)
-    student = make(lr)
+    student = make(lr, args.checkpoint)
     marks = list(range(0, args.chunks + 1, max(1, args.chunks // 8)))
+    origin = f"the shipped {args.family} base" if args.checkpoint is None else f"the checkpoint {args.checkpoint}"
     header = "| skill | " + " | ".join(f"{m * args.chunk}" for m in marks) + " | base skills after | s |"
     lines = [
         f"Val accuracy (teacher-forced, {args.eval_per_level} items per level) of one skill against the examples "
-        f"of it trained on, from the shipped {args.family} base (lr {lr}, batches of {defaults['batch_size']}, "
+        f"of it trained on, from {origin} (lr {lr}, batches of {defaults['batch_size']}, "
         f"rehearsal {rehearsal} of "
         f"the base's skills {', '.join(base_skills)}; seed {args.seed}"
         + (f"; first {args.after_examples} examples each of {', '.join(args.after)}" if args.after else "")
@@ -116,6 +118,7 @@ def main() -> None:
         f"Command: `python benchmarks/curves.py --family {args.family} --skills {' '.join(skills)}"
         + (f" --after {' '.join(args.after)}" if args.after else "")
         + (f" --levels {' '.join(map(str, args.levels))}" if args.levels else "")
+        + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
         + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")
         + "`",
         "",
