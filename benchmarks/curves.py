@@ -117,6 +117,7 @@ def main() -> None:
         + ").",
         f"Command: `python benchmarks/curves.py --family {args.family} --skills {' '.join(skills)}"
         + (f" --after {' '.join(args.after)}" if args.after else "")
+        + (f" --after-examples {args.after_examples}" if args.after and args.after_examples != 2048 else "")
         + (f" --levels {' '.join(map(str, args.levels))}" if args.levels else "")
         + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
         + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")
