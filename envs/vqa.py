@@ -172,6 +172,9 @@ class VQAEnv(VQAFamilyEnv):
     text model's attention by default; meant for a GPU); and
     ``interface``: "skills" (this env) or "curriculum" (``TeachGym/VQACurriculum-v0``: one (skill, level)
     bucket per step, ``Discrete(33)``, as MathCurriculum-v0).
+    On VQACurriculum-v0 (suite ``vqa-curriculum3``, 3 seeds, defaults) the frontier bucket gains +16.16,
+    cycling through the buckets in order +2.78 (its 6 steps reach only colour's and shape's buckets,
+    which the base knows), the best bucket only +0.69.
 
     The batch size and the evaluation size were chosen on seeds 100-103 (suites ``vqa-tune`` and
     ``vqa-tune4``): at batches of 16 a fixed mix on the three skills the single-skill curves show
