@@ -27,6 +27,7 @@ from teachgym.agents.adapters import (
 )
 from teachgym.agents.heuristics import FrontierTeacher
 from teachgym.interfaces.base import split_counts
+from teachgym.interfaces.open_ended import written_item
 from teachgym.interfaces.skill_list import frontier_levels, level_split
 from teachgym.types import Example
 
@@ -103,9 +104,7 @@ class WeakestSkillWriter:
     def act(self, observation: Any) -> tuple[tuple[str, ...], ...]:
         """``(prompt, answer)`` pairs, or ``(payload text, prompt, answer)`` triples where the env's items carry
         a payload (a tuple of tuples, so that it lies in the env's action space)."""
-        if self.payloads is None:
-            return tuple((e.prompt, e.answer) for e in self.examples(observation))
-        return tuple((self.payloads.text(e.payload), e.prompt, e.answer) for e in self.examples(observation))
+        return tuple(written_item(e, self.payloads) for e in self.examples(observation))
 
     def observe(self, observation: Any, reward: float, terminated: bool, truncated: bool, info: dict) -> None:
         self.frontier.observe(observation, reward, terminated, truncated, info)

@@ -129,6 +129,14 @@ class Payloads:
     held_out: Callable[[str, str, Any], bool]
 
 
+def written_item(example: Example, payloads: Payloads | None = None) -> tuple[str, ...]:
+    """``example`` as a teacher writes it: ``(prompt, answer)``, or with ``payloads`` ``(payload text, prompt,
+    answer)``."""
+    if payloads is None:
+        return (example.prompt, example.answer)
+    return (payloads.text(example.payload), example.prompt, example.answer)
+
+
 def math_held_out(skill: str, prompt: str) -> bool:
     """True if ``prompt`` of ``skill`` lies in the val/test partition (of the Math and Code tasks)."""
     return partition(skill, prompt) != "train"
@@ -353,10 +361,7 @@ class WrittenExamples(spaces.Sequence):
         for _ in range(int(rng.integers(1, self.max_items + 1))):
             skill = self.task.skills[int(rng.integers(len(self.task.skills)))].name
             example = self.task.generate(skill, int(rng.integers(self.task.num_levels)), 1, rng)[0]
-            if self.payloads is None:
-                out.append((example.prompt, example.answer))
-            else:
-                out.append((self.payloads.text(example.payload), example.prompt, example.answer))
+            out.append(written_item(example, self.payloads))
         return tuple(out)
 
 
