@@ -410,10 +410,11 @@ class MathTask:
     name = "math"
     num_levels = NUM_LEVELS
     exact_match = True  # an answer is right iff it is the gold string
+    forms: tuple[_Form, ...] = _FORMS
     skills: tuple[Skill, ...] = tuple(form.skill for form in _FORMS)
 
     def __init__(self) -> None:
-        self._forms = {form.skill.name: form for form in _FORMS}
+        self._forms = {form.skill.name: form for form in self.forms}
         self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
 
     def __getstate__(self) -> dict:
@@ -467,7 +468,7 @@ class MathTask:
         if key not in self._splits:
             val: list[Example] = []
             test: list[Example] = []
-            for index, form in enumerate(_FORMS):
+            for index, form in enumerate(self.forms):
                 for level in range(NUM_LEVELS):
                     rng = np.random.default_rng([seed, index, level])
                     picked = draw_split(form.skill.name, level, per_level, form.sample, rng)

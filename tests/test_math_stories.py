@@ -1,0 +1,112 @@
+"""Tests of MathStories-v0's task and of the candidate skills it was chosen from (``teachgym.tasks.math_stories``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from teachgym.students.tokenizer import ALPHABET
+from teachgym.tasks.math import MathTask, partition
+from teachgym.tasks.math_stories import STORIES_SKILLS, MathCandidates, MathStoriesTask
+from teachgym.types import Example, Task
+
+TASK = MathCandidates()
+CELLS = [(s.name, level) for s in TASK.skills for level in range(TASK.num_levels)]
+
+
+def test_stories_skills_and_protocol() -> None:
+    v1 = MathStoriesTask()
+    assert isinstance(v1, Task) and v1.name == "math-stories"
+    assert tuple(s.name for s in v1.skills) == STORIES_SKILLS
+    assert {s.name for s in v1.skills} <= {s.name for s in TASK.skills}
+    known = {s.name for s in TASK.skills} | {s.name for s in MathTask.skills}
+    assert all(p in known for s in TASK.skills for p in s.prerequisites)
+    # the base skills are Math-v0's own forms, so the base student's knowledge carries over unchanged
+    for name in ("add", "sub", "cmp"):
+        rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+        assert v1.generate(name, 1, 20, rng_a) == MathTask().generate(name, 1, 20, rng_b)
+
+
+def test_math_v0_is_unchanged() -> None:
+    assert MathTask.forms is not MathCandidates.forms
+    assert [s.name for s in MathTask().skills] == [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "mod",
+        "cmp",
+        "dsum",
+        "expr",
+        "word",
+        "lin",
+    ]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generated_examples_verify_recognise_and_fit_the_student(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for skill, level in CELLS:
+        for ex in TASK.generate(skill, level, 30, rng):
+            assert (ex.skill, ex.level) == (skill, level)
+            assert TASK.verify(ex), ex
+            assert TASK.recognise(ex.prompt) == (skill, level), ex
+            wrong = "<" if ex.answer != "<" else ">" if not ex.answer.isdigit() else str(int(ex.answer) + 1)
+            assert not TASK.verify(Example(skill, level, ex.prompt, wrong))
+            assert set(ex.prompt + ex.answer) <= set(ALPHABET), ex
+            assert len(ex.prompt) <= 24 and len(ex.answer) <= 5, ex
+
+
+def test_each_cell_has_a_large_prompt_space() -> None:
+    rng = np.random.default_rng(0)
+    for skill, level in CELLS:
+        assert len({ex.prompt for ex in TASK.generate(skill, level, 4000, rng)}) >= 200, (skill, level)
+
+
+def test_splits_are_disjoint_and_never_in_training_data() -> None:
+    val, test = MathStoriesTask().splits(16, seed=0)
+    v1_cells = [(name, level) for name in STORIES_SKILLS for level in range(3)]
+    assert [(ex.skill, ex.level) for ex in val] == [cell for cell in v1_cells for _ in range(16)]
+    for split, part in ((val, "val"), (test, "test")):
+        assert all(partition(ex.skill, ex.prompt) == part and TASK.verify(ex) for ex in split)
+    evaluated = {(ex.skill, ex.prompt) for ex in val + test}
+    rng = np.random.default_rng(0)
+    for skill, level in v1_cells:
+        assert not {(skill, ex.prompt) for ex in TASK.generate(skill, level, 3000, rng)} & evaluated
+
+
+@pytest.mark.parametrize(
+    ("prompt", "skill", "level", "answer"),
+    [
+        ("47 plus 2=", "spell", 0, "49"),
+        ("47 plus 8=", "spell", 1, "55"),
+        ("3 plus 47=", "spell", 1, "50"),
+        ("47 plus 28=", "spell", 2, "75"),
+        ("52 minus 7=", "minus", 1, "45"),
+        ("max 47 52=", "max", 0, "52"),
+        ("min 47 42=", "min", 1, "42"),
+        ("max 470 152=", "max", 2, "470"),
+        ("al has 5 buys 7 ?", "gain", 0, "12"),
+        ("bo has 25 eats 7 ?", "loss", 1, "18"),
+        ("al 5 bo 7 total ?", "pool", 0, "12"),
+        ("cy 15 di 27 most ?", "most", 2, "27"),
+        ("ed 9 flo 4 diff ?", "fewer", 0, "5"),
+        ("gap 7 47=", "gap", 0, "40"),
+        ("half 86=", "half", 0, "43"),
+        ("third 87=", "half", 2, "29"),
+    ],
+)
+def test_solve_examples(prompt: str, skill: str, level: int, answer: str) -> None:
+    assert TASK.recognise(prompt) == (skill, level)
+    assert TASK.solve(skill, prompt) == answer
+
+
+@pytest.mark.parametrize(
+    "prompt", ["bo has 2 eats 7 ?", "ed 4 flo 9 diff ?", "half 87=", "zed has 5 buys 7 ?", "al 5 bo 7 sum ?"]
+)
+def test_unsolvable_or_unknown_prompts(prompt: str) -> None:
+    read = TASK.recognise(prompt)
+    assert read is None or TASK.solve(read[0], prompt) is None
