@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py
 	$(BIN)/python benchmarks/family_perf.py --family code
 	$(BIN)/python benchmarks/family_perf.py --family vqa
+	$(BIN)/python benchmarks/family_perf.py --family math-stories
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -10,6 +10,7 @@ whether they help. Writes a Markdown table (``--out``, default ``benchmarks/resu
     python benchmarks/curves.py --skills filter count --after cond
     python benchmarks/curves.py --family vqa
     python benchmarks/curves.py --family math --chunk 512    # Math-v0's base (the rehearsal of its env)
+    python benchmarks/curves.py --family math-stories --skills gain spell --levels 0   # candidate skills for Math-v1
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, MATH_BASE_SKILLS, VQA_BASE_SKILLS
+from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, MATH_BASE_SKILLS, MATH_LONG_BASE, VQA_BASE_SKILLS
 from teachgym.envs.code import CODE_DEFAULTS
-from teachgym.envs.curriculum import MATH_DEFAULTS
-from teachgym.envs.math import make_student
+from teachgym.envs.curriculum import MATH_DEFAULTS, keyword_defaults
+from teachgym.envs.math import MathStoriesEnv, make_student
 from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
 from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
+from teachgym.tasks.math_stories import MathCandidates
 from teachgym.tasks.vqa import VQATask
+
+STORIES_DEFAULTS = keyword_defaults(MathStoriesEnv)
 
 # family -> (task, the base's skills, the env's defaults, the base student (or a checkpoint) at a learning rate)
 FAMILIES = {
@@ -36,19 +40,27 @@ FAMILIES = {
         MathTask,
         MATH_BASE_SKILLS,
         MATH_DEFAULTS,
-        lambda lr, path=None: make_student(path, lr, MATH_DEFAULTS["batch_size"], 0, "cpu"),
+        lambda lr, path=None, bs=MATH_DEFAULTS["batch_size"]: make_student(path, lr, bs, 0, "cpu"),
+    ),
+    "math-stories": (  # every candidate skill for Math-v1, from MathStories-v0's base student
+        MathCandidates,
+        ("add", "sub", "cmp"),
+        STORIES_DEFAULTS,
+        lambda lr, path=None, bs=STORIES_DEFAULTS["batch_size"]: make_student(
+            path, lr, bs, 0, "cpu", base=MATH_LONG_BASE
+        ),
     ),
     "code": (
         CodeTask,
         CODE_BASE_SKILLS,
         CODE_DEFAULTS,
-        lambda lr, path=None: make_student(path, lr, CODE_DEFAULTS["batch_size"], 0, "cpu", base=CODE_BASE),
+        lambda lr, path=None, bs=CODE_DEFAULTS["batch_size"]: make_student(path, lr, bs, 0, "cpu", base=CODE_BASE),
     ),
     "vqa": (
         VQATask,
         VQA_BASE_SKILLS,
         VQA_DEFAULTS,
-        lambda lr, path=None: make_vqa_student(path, lr, VQA_DEFAULTS["batch_size"], 0, "cpu"),
+        lambda lr, path=None, bs=VQA_DEFAULTS["batch_size"]: make_vqa_student(path, lr, bs, 0, "cpu"),
     ),
 }
 
@@ -88,6 +100,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--chunk", type=int, default=256)
     parser.add_argument("--lr", type=float, default=None, help="default: the family env's")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the family env's")
     parser.add_argument("--rehearsal", type=float, default=None, help="default: the family env's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-per-level", type=int, default=16)
@@ -103,13 +116,14 @@ def main() -> None:
     out = args.out or f"benchmarks/results/{args.family}-curves.md"
     torch.set_num_threads(1)
     val, _ = task.splits(args.eval_per_level, 0)
-    student = make(lr, args.checkpoint)
+    batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
+    student = make(lr, args.checkpoint, batch_size)
     marks = list(range(0, args.chunks + 1, max(1, args.chunks // 8)))
     origin = f"the shipped {args.family} base" if args.checkpoint is None else f"the checkpoint {args.checkpoint}"
     header = "| skill | " + " | ".join(f"{m * args.chunk}" for m in marks) + " | base skills after | s |"
     lines = [
         f"Val accuracy (teacher-forced, {args.eval_per_level} items per level) of one skill against the examples "
-        f"of it trained on, from {origin} (lr {lr}, batches of {defaults['batch_size']}, "
+        f"of it trained on, from {origin} (lr {lr}, batches of {batch_size}, "
         f"rehearsal {rehearsal} of "
         f"the base's skills {', '.join(base_skills)}; seed {args.seed}"
         + (f"; first {args.after_examples} examples each of {', '.join(args.after)}" if args.after else "")
@@ -120,6 +134,8 @@ def main() -> None:
         + (f" --after-examples {args.after_examples}" if args.after and args.after_examples != 2048 else "")
         + (f" --levels {' '.join(map(str, args.levels))}" if args.levels else "")
         + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
+        + (f" --lr {args.lr}" if args.lr is not None else "")
+        + (f" --batch-size {args.batch_size}" if args.batch_size is not None else "")
         + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")
         + "`",
         "",

@@ -1,4 +1,4 @@
-"""Step and episode time of TeachGym/Code-v0 and VQA-v0 (part of ``make bench``), with the phase breakdown.
+"""Step and episode time of Code-v0, VQA-v0 and MathStories-v0 (part of ``make bench``), with the phase breakdown.
 
 Runs ``--episodes`` episodes of the uniform teacher at the env's defaults and reports, per step, the median
 seconds of each phase: generate (drawing the step's examples and encoding them: for VQA this includes
@@ -14,6 +14,7 @@ Writes ``benchmarks/results/<family>-perf-cpu.md``.
 
     python benchmarks/family_perf.py --family code [--episodes 2] [--threads 2]
     python benchmarks/family_perf.py --family vqa
+    python benchmarks/family_perf.py --family math-stories
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import torch
 import teachgym
 from teachgym.agents import make_agent
 
-ENV_IDS = {"code": "TeachGym/Code-v0", "vqa": "TeachGym/VQA-v0"}
+ENV_IDS = {"code": "TeachGym/Code-v0", "vqa": "TeachGym/VQA-v0", "math-stories": "TeachGym/MathStories-v0"}
 PHASES = ("generate", "train", "evaluate", "score", "other")
 
 
@@ -129,7 +130,7 @@ def main() -> None:
     cfg = u.student.config
     model = (
         f"{cfg.num_layers}x{cfg.hidden_size} Llama"
-        if args.family == "code"
+        if args.family != "vqa"
         else f"Idefics3 ({cfg.vision_layers}x{cfg.vision_hidden_size} vision encoder, {cfg.num_layers}x"
         f"{cfg.hidden_size} Llama)"
     )
@@ -152,7 +153,7 @@ def main() -> None:
         "",
         f"Episode: {statistics.median(episodes):.1f} s (median of {len(episodes)}); first reset (evaluates the base "
         f"once) {first_reset:.1f} s.",
-        *(code_lines(u) if args.family == "code" else vqa_lines(u)),
+        *({"code": code_lines, "vqa": vqa_lines}.get(args.family, lambda u: [])(u)),
     ]
     text = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)

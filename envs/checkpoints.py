@@ -4,6 +4,8 @@
   ``MATH_BASE_SKILLS`` only (it knows those and has never seen the others).
 - ``math-teacher.safetensors``: the teacher model of MathDistill-v0, the base trained further, right on
   most skills and systematically wrong on ``MATH_TEACHER_WRONG``.
+- ``math-base-long.safetensors``: the base student of MathStories-v0, Math-v0's recipe trained twice as long (it
+  adds and subtracts far better, so new written forms of those are within its reach).
 - ``code-base.safetensors``: the base student of the Code envs, trained on ``CODE_BASE_SKILLS`` only.
 - ``vqa-base.safetensors``: the base vision-language student of the VQA envs, trained on
   ``VQA_BASE_SKILLS`` only.
@@ -48,6 +50,18 @@ def build_math_base(out: str | Path | None = None, *, seed: int = 0, updates: in
     """Rebuild the shipped Math base checkpoint (weights + AdamW moments) and return its path."""
     path = Path(out) if out is not None else MATH_BASE
     updates = MATH_BASE_UPDATES if updates is None else updates
+    return _build_base(MathTask(), MATH_BASE_SKILLS, MATH_BASE_CONFIG, updates, MATH_BASE_SCHEDULE, path, seed)
+
+
+# MathStories-v0's base student: Math-v0's recipe (the same skills, config and schedule) trained twice as long.
+MATH_LONG_BASE = CHECKPOINTS / "math-base-long.safetensors"
+MATH_LONG_BASE_UPDATES = 12000
+
+
+def build_math_long_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
+    """Rebuild the shipped long-trained Math base checkpoint (weights + AdamW moments) and return its path."""
+    path = Path(out) if out is not None else MATH_LONG_BASE
+    updates = MATH_LONG_BASE_UPDATES if updates is None else updates
     return _build_base(MathTask(), MATH_BASE_SKILLS, MATH_BASE_CONFIG, updates, MATH_BASE_SCHEDULE, path, seed)
 
 
@@ -182,11 +196,11 @@ def build_vqa_base(
 
 
 def build_checkpoints(
-    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None, vqa_out=None
+    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None, vqa_out=None, long_out=None
 ) -> Iterator[tuple]:
     """Build the Math base and/or its teacher (trained on from the base just built, if any) and/or the Code
-    base and/or the VQA base, yielding each (shipped path, built path) pair as it is written. ``None``
-    outputs write over the shipped files."""
+    base and/or the VQA base and/or the long-trained Math base, yielding each (shipped path, built path) pair as it is
+    written. ``None`` outputs write over the shipped files."""
     base = None
     if only in (None, "base"):
         base = build_math_base(base_out, seed=seed, updates=updates)
@@ -197,3 +211,5 @@ def build_checkpoints(
         yield CODE_BASE, build_code_base(code_out, seed=seed, updates=updates)
     if only in (None, "vqa-base"):
         yield VQA_BASE, build_vqa_base(vqa_out, seed=seed, updates=updates)
+    if only in (None, "base-long"):
+        yield MATH_LONG_BASE, build_math_long_base(long_out, seed=seed, updates=updates)

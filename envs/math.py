@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from teachgym.core import REGIMES, TeachEnv
-from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS
+from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS, MATH_LONG_BASE
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
+from teachgym.tasks.math_stories import MathStoriesTask
 from teachgym.types import Student, Task
 from teachgym.vector import TeachVectorEnv
 
@@ -365,3 +366,92 @@ class MathVectorEnv(TeachVectorEnv):
     """TeachGym/Math-v0's batched vector env (``gym.make_vec``'s default for the id)."""
 
     env_class = MathEnv
+
+
+class MathStoriesEnv(MathFamilyEnv):
+    """
+    ## Description
+    A Math setting built to find where the choice of data matters, and what it measured instead: at this
+    student's scale, *interference* decides. The student (the tiny Llama-family character transformer;
+    ``math-base-long``, Math-v0's base recipe trained twice as long) knows ``add``, ``sub`` and ``cmp``.
+    Five skills are new written forms of those, two-number stories (``gain``: ``al has 5 buys 7 ?``,
+    ``loss``, ``pool``: ``al 5 bo 7 total ?``, ``most``, ``fewer``): trained alone, level 0 of each is
+    learnt after 500-1,000 examples (a threshold), and the levels do not transfer (1-digit, then 2-digit
+    and 1-digit, then 2-digit numbers). ``gap`` and ``half`` need thousands of examples: out of reach
+    within an episode. Stories learnt one after another displace each other (three steps each on four
+    stories keeps only the last); interleaved, they are all learnt. So spreading wins here, and focusing
+    loses: on the tuning seeds uniform gains +4.3 points, a fixed mix on the five stories +6.8, the
+    frontier heuristic +5.3, focus (one skill at a time) +0.8, all data on a mastered skill -3.7
+    (``benchmarks/results/stories10/`` for the published seeds). See ``teachgym.tasks.math_stories``.
+
+    ## Action Space
+    As Math-v0: ``Box(-1, 1, (num_skills,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
+
+    ## Observation Space
+    As Math-v0 (``accuracy``, ``accuracy_delta``, ``level_accuracy``, ``data_share``, ``budget_left``).
+
+    ## Rewards
+    The change in mean test accuracy (mean over skills of the mean over levels) caused by the step.
+
+    ## Episode End
+    Terminated when the budget is spent or the student diverges; truncated after ``horizon`` steps.
+
+    ## Arguments
+    As Math-v0, with other defaults: ``horizon`` 12, ``examples_per_step`` 512, ``batch_size`` 16 (a
+    threshold is crossed after a number of *updates*: at 64 no new form took off within 3,072 examples),
+    ``regime`` "continual", ``eval_per_level`` 16, ``rehearsal`` 0.5 (of ``add``, ``sub``, ``cmp``, all
+    levels). Twice the budget (24 steps) does not widen the margins: uniform +9.4, frontier +10.5, the
+    story mix +8.4 (2 tuning seeds, suite ``stories-budget``). ``checkpoint`` (a safetensors file of the
+    same student class) replaces the shipped base.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        horizon: int = 12,
+        examples_per_step: int = 512,
+        budget: int | None = None,
+        eval_per_level: int = 16,
+        lr: float = 5e-4,
+        batch_size: int = 16,
+        warmup: int = 0,
+        regime: str = "continual",
+        mastery: float = 0.9,
+        skills: Sequence[str] | None = None,
+        rehearsal: float = 0.5,
+        checkpoint: str | None = None,
+        split_seed: int = 0,
+        device: str = "cpu",
+        precision: str = "fp32",
+        student: str | dict[str, Any] | None = None,
+        render_mode: str | None = None,
+    ):
+        super().__init__(
+            partial(SkillListInterface, mastery=check_mastery(mastery)),
+            horizon=horizon,
+            examples_per_step=examples_per_step,
+            budget=budget,
+            eval_per_level=eval_per_level,
+            lr=lr,
+            batch_size=batch_size,
+            warmup=warmup,
+            regime=regime,
+            skills=skills,
+            rehearsal=rehearsal,
+            checkpoint=checkpoint,
+            split_seed=split_seed,
+            device=device,
+            precision=precision,
+            student=student,
+            render_mode=render_mode,
+            task=subset_task(MathStoriesTask(), skills),
+            base=MATH_LONG_BASE,
+        )
+
+
+class MathStoriesVectorEnv(TeachVectorEnv):
+    """TeachGym/MathStories-v0's batched vector env (``gym.make_vec``'s default for the id)."""
+
+    env_class = MathStoriesEnv

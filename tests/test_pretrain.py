@@ -59,3 +59,15 @@ def test_vqa_base_rebuilds_the_same_from_the_command_line(tmp_path, capsys):
     assert f"wrote {a}" in capsys.readouterr().out.replace("\n", "")
     assert checkpoint_differences(a, b) == []
     assert checkpoint_config(a) == checkpoint_config(VQA_BASE)  # the shipped base's architecture and vocabulary
+
+
+def test_long_math_base_is_math_v0_recipe_longer(tmp_path, capsys):
+    from teachgym.envs.checkpoints import MATH_BASE, MATH_LONG_BASE, build_math_base
+    from teachgym.students.causal_lm import checkpoint_config
+
+    path = tmp_path / "long.safetensors"
+    main(["pretrain", "--only", "base-long", "--updates", "16", "--long-out", str(path)])
+    assert f"wrote {path}" in capsys.readouterr().out.replace("\n", "")
+    # with the same number of updates it is exactly Math-v0's base recipe
+    assert checkpoint_differences(path, build_math_base(tmp_path / "v0.safetensors", updates=16)) == []
+    assert checkpoint_config(MATH_LONG_BASE) == checkpoint_config(MATH_BASE)
