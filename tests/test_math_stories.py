@@ -110,3 +110,18 @@ def test_solve_examples(prompt: str, skill: str, level: int, answer: str) -> Non
 def test_unsolvable_or_unknown_prompts(prompt: str) -> None:
     read = TASK.recognise(prompt)
     assert read is None or TASK.solve(read[0], prompt) is None
+
+
+def test_plans_script_follows_a_plan_and_names_it_short() -> None:
+    from benchmarks import plans
+    from teachgym.tasks.base import SkillSubset
+
+    assert plans.describe([{"a": 1}, {"a": 1}, {"b": 1}]) == '2 x {"a":1} then {"b":1}'
+    make_task, defaults, base = plans.TASKS["math-stories"]
+    task = SkillSubset(make_task(), ["add", "gain", "gap"])
+    small = {"horizon": 2, "examples_per_step": 16, "eval_per_level": 2, "base": base}
+    gain, acc, _ = plans.run(task, defaults, [{"gain": 1.0}], 0, **small)
+    assert acc.shape == (3, 3) and np.isfinite(gain)
+    assert plans.run(task, defaults, [{"gain": 1.0}], 0, **small)[0] == gain  # deterministic
+    with pytest.raises(SystemExit, match="does not have"):
+        plans.run(task, defaults, [{"lin": 1.0}], 0, **small)
