@@ -321,6 +321,9 @@ class MathEnv(MathFamilyEnv):
     - v0: initial release.
     """
 
+    task_class: type[Task] = MathTask
+    base_checkpoint: Path = MATH_BASE
+
     def __init__(
         self,
         horizon: int = 20,
@@ -359,6 +362,8 @@ class MathEnv(MathFamilyEnv):
             precision=precision,
             student=student,
             render_mode=render_mode,
+            task=subset_task(self.task_class(), skills),
+            base=self.base_checkpoint,
         )
 
 
@@ -368,7 +373,7 @@ class MathVectorEnv(TeachVectorEnv):
     env_class = MathEnv
 
 
-class MathStoriesEnv(MathFamilyEnv):
+class MathStoriesEnv(MathEnv):
     """
     ## Description
     A Math setting built to find where the choice of data matters, and what it measured instead: at this
@@ -408,6 +413,9 @@ class MathStoriesEnv(MathFamilyEnv):
     - v0: initial release.
     """
 
+    task_class = MathStoriesTask
+    base_checkpoint = MATH_LONG_BASE
+
     def __init__(
         self,
         horizon: int = 12,
@@ -428,27 +436,9 @@ class MathStoriesEnv(MathFamilyEnv):
         student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
     ):
-        super().__init__(
-            partial(SkillListInterface, mastery=check_mastery(mastery)),
-            horizon=horizon,
-            examples_per_step=examples_per_step,
-            budget=budget,
-            eval_per_level=eval_per_level,
-            lr=lr,
-            batch_size=batch_size,
-            warmup=warmup,
-            regime=regime,
-            skills=skills,
-            rehearsal=rehearsal,
-            checkpoint=checkpoint,
-            split_seed=split_seed,
-            device=device,
-            precision=precision,
-            student=student,
-            render_mode=render_mode,
-            task=subset_task(MathStoriesTask(), skills),
-            base=MATH_LONG_BASE,
-        )
+        kwargs = dict(locals())
+        del kwargs["self"], kwargs["__class__"]
+        super().__init__(**kwargs)
 
 
 class MathStoriesVectorEnv(TeachVectorEnv):
