@@ -59,10 +59,9 @@ MATH_LONG_BASE_UPDATES = 12000
 
 
 def build_math_long_base(out: str | Path | None = None, *, seed: int = 0, updates: int | None = None) -> Path:
-    """Rebuild the shipped long-trained Math base checkpoint (weights + AdamW moments) and return its path."""
-    path = Path(out) if out is not None else MATH_LONG_BASE
+    """Rebuild the shipped long-trained Math base checkpoint: Math-v0's base recipe, ``MATH_LONG_BASE_UPDATES``."""
     updates = MATH_LONG_BASE_UPDATES if updates is None else updates
-    return _build_base(MathTask(), MATH_BASE_SKILLS, MATH_BASE_CONFIG, updates, MATH_BASE_SCHEDULE, path, seed)
+    return build_math_base(MATH_LONG_BASE if out is None else out, seed=seed, updates=updates)
 
 
 # The Math *teacher* model of MathDistill-v0: the base student trained further, right on most skills and
