@@ -385,9 +385,11 @@ class MathStoriesEnv(MathEnv):
     and 1-digit, then 2-digit numbers). ``gap`` and ``half`` need thousands of examples: out of reach
     within an episode. Stories learnt one after another displace each other (three steps each on four
     stories keeps only the last); interleaved, they are all learnt. So spreading wins here, and focusing
-    loses: on the tuning seeds uniform gains +4.3 points, a fixed mix on the five stories +6.8, the
-    frontier heuristic +5.3, focus (one skill at a time) +0.8, all data on a mastered skill -3.7
-    (``benchmarks/results/stories10/`` for the published seeds). See ``teachgym.tasks.math_stories``.
+    loses. Published (suite ``stories10``, seeds 0-9, chosen on seeds 100-103): uniform gains +5.00
+    points; a fixed mix on the five stories +6.54, paired +1.54 [+0.23, +2.83] over uniform; the frontier
+    heuristic +5.12 (+0.12 [-1.17, +1.48]); focus (one skill at a time) +1.85 (-3.15 [-4.69, -2.08]); all
+    data on a mastered skill -3.79. See ``teachgym.tasks.math_stories`` and
+    ``benchmarks/results/math-stories.md``.
 
     ## Action Space
     As Math-v0: ``Box(-1, 1, (num_skills,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
@@ -406,8 +408,9 @@ class MathStoriesEnv(MathEnv):
     threshold is crossed after a number of *updates*: at 64 no new form took off within 3,072 examples),
     ``regime`` "continual", ``eval_per_level`` 16, ``rehearsal`` 0.5 (of ``add``, ``sub``, ``cmp``, all
     levels). Twice the budget (24 steps) does not widen the margins: uniform +9.4, frontier +10.5, the
-    story mix +8.4 (2 tuning seeds, suite ``stories-budget``). ``checkpoint`` (a safetensors file of the
-    same student class) replaces the shipped base.
+    story mix +8.4 (2 tuning seeds, suite ``stories-budget``); twice the rehearsal widens them a little
+    (frontier +1.72, story mix +2.97 over uniform; 4 tuning seeds, ``stories-tune3``) at ~25% more
+    training. ``checkpoint`` (a safetensors file of the same student class) replaces the shipped base.
 
     ## Version History
     - v0: initial release.
