@@ -57,7 +57,7 @@ def test_generated_examples_verify_recognise_and_fit_the_student(seed: int) -> N
             wrong = "<" if ex.answer != "<" else ">" if not ex.answer.isdigit() else str(int(ex.answer) + 1)
             assert not TASK.verify(Example(skill, level, ex.prompt, wrong))
             assert set(ex.prompt + ex.answer) <= set(ALPHABET), ex
-            assert len(ex.prompt) <= 24 and len(ex.answer) <= 5, ex
+            assert len(ex.answer) <= 5 and 1 + len(ex.prompt) + len(ex.answer) + 1 <= 40, ex  # BOS, EOS: max_length
 
 
 def test_each_cell_has_a_large_prompt_space() -> None:

@@ -24,6 +24,8 @@ gap      ``gap 7 47=``                2d and 1d, 2d, 3d (either order)    the di
 half     ``half 86=``                 to 5..499, to 500..4999, a third    the half (out of reach)
 div mod  Math-v0's forms              as in ``teachgym.tasks.math``       (out of reach)
 lin
+chain    ``al 5 buys 7 gets 2 ?``     one, two, three gains (1-digit)     the total
+drain    ``al 17 eats 8 ?``           one, two, three losses              what is left
 =======  ===========================  ==================================  ==============================
 """
 
@@ -246,6 +248,55 @@ _STORY_FORMS = tuple(
 )
 
 
+def _sample_chain(level: int, n: int, rng: np.random.Generator) -> Prompts:
+    """A story with ``level + 1`` gains, all 1-digit: each level adds one event to the same frame."""
+    start, *steps = _draw(((1, 9),) * (level + 2), n, rng)
+    names = _NAMES[rng.integers(0, len(_NAMES), n)].tolist()
+    verbs = [np.array(_ADD_VERBS)[rng.integers(0, 3, n)].tolist() for _ in steps]
+    prompts = [
+        f"{p} {a} " + " ".join(f"{v[i]} {b[i]}" for v, b in zip(verbs, steps, strict=True)) + " ?"
+        for i, (p, a) in enumerate(zip(names, start.tolist(), strict=True))
+    ]
+    return prompts, _strs(start + sum(steps))
+
+
+_ADD = "|".join(_ADD_VERBS)
+_CHAIN_FORM = _Form(
+    Skill("chain", "a story with one, two or three gains", ("one gain", "two gains", "three gains"), ("gain",)),
+    _sample_chain,
+    _reader(
+        rf"{_NAME} ([1-9]) (?:{_ADD}) ([1-9])(?: (?:{_ADD}) ([1-9]))?(?: (?:{_ADD}) ([1-9]))? \?",
+        lambda *xs: str(sum(int(x) for x in xs if x is not None)),
+        lambda *xs: sum(x is not None for x in xs) - 2,
+    ),
+)
+
+
+def _sample_drain(level: int, n: int, rng: np.random.Generator) -> Prompts:
+    """A story with ``level + 1`` losses of 1-digit numbers from a start that covers them all."""
+    steps = _draw(((1, 9),) * (level + 1), n, rng)
+    start = sum(steps) + rng.integers(0, 10, n)
+    names = _NAMES[rng.integers(0, len(_NAMES), n)].tolist()
+    verbs = [np.array(_SUB_VERBS)[rng.integers(0, 3, n)].tolist() for _ in steps]
+    prompts = [
+        f"{p} {a} " + " ".join(f"{v[i]} {b[i]}" for v, b in zip(verbs, steps, strict=True)) + " ?"
+        for i, (p, a) in enumerate(zip(names, start.tolist(), strict=True))
+    ]
+    return prompts, _strs(start - sum(steps))
+
+
+_SUB = "|".join(_SUB_VERBS)
+_DRAIN_FORM = _Form(
+    Skill("drain", "a story with one, two or three losses", ("one loss", "two losses", "three losses"), ("loss",)),
+    _sample_drain,
+    _reader(
+        rf"{_NAME} {N} (?:{_SUB}) ([1-9])(?: (?:{_SUB}) ([1-9]))?(?: (?:{_SUB}) ([1-9]))? \?",
+        lambda a, *xs: (lambda r: str(r) if r >= 0 else None)(int(a) - sum(int(x) for x in xs if x is not None)),
+        lambda a, *xs: sum(x is not None for x in xs) - 1,
+    ),
+)
+
+
 # The candidates, after the skills of the base student that they build on (``add``, ``sub``, ``cmp``), and
 # Math-v0's skills out of its reach, with prerequisites it does not know (``div``, ``mod``, ``lin``).
 CANDIDATE_SKILLS = (
@@ -266,6 +317,8 @@ CANDIDATE_SKILLS = (
     "div",
     "mod",
     "lin",
+    "chain",
+    "drain",
 )
 
 
@@ -274,7 +327,10 @@ class MathCandidates(MathTask):
 
     name = "math-candidates"
     forms = tuple(
-        form for name in CANDIDATE_SKILLS for form in _FORMS + _NEW_FORMS + _STORY_FORMS if form.skill.name == name
+        form
+        for name in CANDIDATE_SKILLS
+        for form in (*_FORMS, *_NEW_FORMS, *_STORY_FORMS, _CHAIN_FORM, _DRAIN_FORM)
+        if form.skill.name == name
     )
     skills = tuple(form.skill for form in forms)
 
