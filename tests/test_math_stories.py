@@ -125,3 +125,22 @@ def test_plans_script_follows_a_plan_and_names_it_short() -> None:
     assert plans.run(task, defaults, [{"gain": 1.0}], 0, **small)[0] == gain  # deterministic
     with pytest.raises(SystemExit, match="does not have"):
         plans.run(task, defaults, [{"lin": 1.0}], 0, **small)
+
+
+def test_vector_env_matches_single_envs() -> None:
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the ids)
+
+    kw = {"horizon": 2, "examples_per_step": 64, "eval_per_level": 4}
+    venv = gym.make_vec("TeachGym/MathStories-v0", num_envs=2, **kw)
+    venv.reset(seed=5)
+    action = np.zeros((2, 10), dtype=np.float32)
+    action[:, 3] = 1.0  # mostly gain
+    obs, rewards, *_ = venv.step(action)
+    for i in range(2):
+        env = gym.make("TeachGym/MathStories-v0", **kw)
+        env.reset(seed=5 + i)
+        single, reward, *_ = env.step(action[i])
+        assert reward == pytest.approx(rewards[i], abs=1e-6)
+        np.testing.assert_allclose(single["level_accuracy"], obs["level_accuracy"][i], atol=1e-6)
