@@ -92,7 +92,6 @@ def main() -> None:
     settings = {k: v for k, v in given.items() if v is not None} | {
         "checkpoint": args.checkpoint,
         "base": base,
-        "rehearsal_skills": tuple(s for s in ("add", "sub", "cmp", "mul", "dsum") if s in names),
     }
     print("| plan | seed | gain | s | " + " | ".join(names) + " |")
     print("|---|---|---|---|" + "---|" * len(names))

@@ -201,6 +201,7 @@ def _story_level(a: str, b: str) -> int:
 
 
 _NAME = "(?:" + "|".join(_NAMES.tolist()) + ")"
+_ADD, _SUB = "|".join(_ADD_VERBS), "|".join(_SUB_VERBS)
 _STORY_FORMS = tuple(
     _Form(Skill(kind, text, ("1-digit", "2-digit and 1-digit", "2-digit"), prereqs), partial(_sample_story, kind), read)
     for kind, text, prereqs, read in (
@@ -208,16 +209,14 @@ _STORY_FORMS = tuple(
             "gain",
             "someone has a and buys, gets or finds b",
             ("add",),
-            _reader(
-                rf"{_NAME} has {N} (?:{'|'.join(_ADD_VERBS)}) {N} \?", lambda a, b: str(int(a) + int(b)), _story_level
-            ),
+            _reader(rf"{_NAME} has {N} (?:{_ADD}) {N} \?", lambda a, b: str(int(a) + int(b)), _story_level),
         ),
         (
             "loss",
             "someone has a and eats, loses or gives b",
             ("sub",),
             _reader(
-                rf"{_NAME} has {N} (?:{'|'.join(_SUB_VERBS)}) {N} \?",
+                rf"{_NAME} has {N} (?:{_SUB}) {N} \?",
                 lambda a, b: str(int(a) - int(b)) if int(a) >= int(b) else None,
                 _story_level,
             ),
@@ -248,19 +247,22 @@ _STORY_FORMS = tuple(
 )
 
 
+def _event_prompts(start: np.ndarray, steps: list[np.ndarray], verbs: tuple[str, ...], rng) -> list[str]:
+    """``name start verb step verb step ... ?``: a random name, then a random verb of ``verbs`` per step."""
+    names = _NAMES[rng.integers(0, len(_NAMES), len(start))].tolist()
+    chosen = [np.array(verbs)[rng.integers(0, len(verbs), len(start))].tolist() for _ in steps]
+    return [
+        f"{p} {a} " + " ".join(f"{v[i]} {b[i]}" for v, b in zip(chosen, steps, strict=True)) + " ?"
+        for i, (p, a) in enumerate(zip(names, start.tolist(), strict=True))
+    ]
+
+
 def _sample_chain(level: int, n: int, rng: np.random.Generator) -> Prompts:
     """A story with ``level + 1`` gains, all 1-digit: each level adds one event to the same frame."""
     start, *steps = _draw(((1, 9),) * (level + 2), n, rng)
-    names = _NAMES[rng.integers(0, len(_NAMES), n)].tolist()
-    verbs = [np.array(_ADD_VERBS)[rng.integers(0, 3, n)].tolist() for _ in steps]
-    prompts = [
-        f"{p} {a} " + " ".join(f"{v[i]} {b[i]}" for v, b in zip(verbs, steps, strict=True)) + " ?"
-        for i, (p, a) in enumerate(zip(names, start.tolist(), strict=True))
-    ]
-    return prompts, _strs(start + sum(steps))
+    return _event_prompts(start, steps, _ADD_VERBS, rng), _strs(start + sum(steps))
 
 
-_ADD = "|".join(_ADD_VERBS)
 _CHAIN_FORM = _Form(
     Skill("chain", "a story with one, two or three gains", ("one gain", "two gains", "three gains"), ("gain",)),
     _sample_chain,
@@ -276,16 +278,9 @@ def _sample_drain(level: int, n: int, rng: np.random.Generator) -> Prompts:
     """A story with ``level + 1`` losses of 1-digit numbers from a start that covers them all."""
     steps = _draw(((1, 9),) * (level + 1), n, rng)
     start = sum(steps) + rng.integers(0, 10, n)
-    names = _NAMES[rng.integers(0, len(_NAMES), n)].tolist()
-    verbs = [np.array(_SUB_VERBS)[rng.integers(0, 3, n)].tolist() for _ in steps]
-    prompts = [
-        f"{p} {a} " + " ".join(f"{v[i]} {b[i]}" for v, b in zip(verbs, steps, strict=True)) + " ?"
-        for i, (p, a) in enumerate(zip(names, start.tolist(), strict=True))
-    ]
-    return prompts, _strs(start - sum(steps))
+    return _event_prompts(start, steps, _SUB_VERBS, rng), _strs(start - sum(steps))
 
 
-_SUB = "|".join(_SUB_VERBS)
 _DRAIN_FORM = _Form(
     Skill("drain", "a story with one, two or three losses", ("one loss", "two losses", "three losses"), ("loss",)),
     _sample_drain,
