@@ -11,6 +11,7 @@ from teachgym.agents.heuristics import (
     FrontierTeacher,
     PrerequisiteCurriculumTeacher,
     ProgressTeacher,
+    ProximalTeacher,
     RandomTeacher,
     SingleSkillTeacher,
     SpreadTeacher,
@@ -21,7 +22,8 @@ from teachgym.agents.lookahead import LookaheadTeacher
 from teachgym.agents.mix_agents import MIX_AGENT_ENVS, MIX_AGENTS
 from teachgym.agents.writers import AGENT_ENVS, AGENTS_EXTRA
 
-AGENT_ENVS = {**AGENT_ENVS, **MIX_AGENT_ENVS}  # data-mix and distillation teachers: their own envs
+# Data-mix and distillation teachers, and those that read a field only some envs observe: their own envs.
+AGENT_ENVS = {**AGENT_ENVS, **MIX_AGENT_ENVS, "proximal": "TeachGym/Code-v0"}
 
 
 def _lazy(module: str, name: str):
@@ -47,6 +49,7 @@ AGENTS = {
     "focus": FocusTeacher,
     "spread": SpreadTeacher,
     "progress": ProgressTeacher,
+    "proximal": ProximalTeacher,  # reads the observation's likelihood field: Code-v0
     "curriculum": PrerequisiteCurriculumTeacher,
     "mastered": SingleSkillTeacher,
     "fixed": FixedMixTeacher,  # weights=: a static mix by skill name

@@ -176,6 +176,48 @@ class SpreadTeacher(_Base):
         return weights_to_action(weights)
 
 
+class ProximalTeacher(_Base):
+    """Evenly over the ``k`` skills still to learn that the student is nearest to; a little on the rest.
+
+    A skill is still to learn while its val accuracy is below ``done``; of those, the ``k`` whose gold
+    answers the student finds most likely (the observation's ``likelihood``: exp of minus the val
+    answer-token loss) get ``1 - rehearsal`` of the step evenly, the others ``rehearsal`` evenly. The
+    likelihood rises before accuracy does and stays near zero on a skill out of reach, so the teacher
+    spends nothing on skills the student cannot yet approach and needs no patience to give up on them
+    (``spread`` must spend ``patience`` steps on each to learn that). The zone of proximal development,
+    read off the student's loss. Needs an env whose observation has ``likelihood`` (Code-v0).
+    """
+
+    def __init__(self, k: int = 4, done: float = 0.8, rehearsal: float = 0.05):
+        if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k must be a number of skills >= 1, got {k!r}")
+        if not 0.0 <= rehearsal <= 1.0:
+            raise ValueError(f"rehearsal must be a share in [0, 1], got {rehearsal}")
+        self.k, self.done, self.rehearsal = int(k), done, rehearsal
+
+    def reset(self, env: gym.Env, seed: int | None = None) -> None:
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Dict) or "likelihood" not in space.spaces:
+            raise ValueError(
+                "agent 'proximal' reads the observation's 'likelihood' field, which this env does not have "
+                "(TeachGym/Code-v0 has it)"
+            )
+        super().reset(env, seed)
+
+    def act(self, observation: Any) -> np.ndarray:
+        acc = np.asarray(observation["accuracy"], dtype=np.float64)
+        near = np.asarray(observation["likelihood"], dtype=np.float64)
+        open_ = np.flatnonzero(acc < self.done)
+        if len(open_) == 0:
+            return weights_to_action(np.ones(len(acc)))
+        chosen = np.zeros(len(acc), dtype=bool)
+        chosen[open_[np.argsort(-near[open_], kind="stable")[: self.k]]] = True
+        if chosen.all():
+            return weights_to_action(np.ones(len(acc)))
+        weights = np.where(chosen, (1.0 - self.rehearsal) / chosen.sum(), self.rehearsal / (~chosen).sum())
+        return weights_to_action(weights)
+
+
 class ProgressTeacher(_Base):
     """Data where it paid last: each open skill's share follows its measured learning progress.
 

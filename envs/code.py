@@ -52,7 +52,13 @@ class CodeEnv(CodeFamilyEnv):
 
     ## Observation Space
     As Math-v0: ``Dict`` of float32 Boxes ``accuracy`` (13,), ``accuracy_delta`` (13,),
-    ``level_accuracy`` (39,), ``data_share`` (13,), ``budget_left`` (1,).
+    ``level_accuracy`` (39,), ``data_share`` (13,), ``budget_left`` (1,); and ``likelihood`` (13,) in
+    [0, 1]: per skill, exp of minus the student's mean answer-token loss on the val gold programs (the
+    probability it gives each token of them). Accuracy on a new construct stays at 0 for hundreds of
+    examples and then jumps; the likelihood rises from the first examples where the student is near
+    the skill and stays near 0 where it is not, which is what a teacher needs to choose between skills
+    it has not yet taught (``proximal`` reads it). CodeCurriculum-v0's observation is
+    MathCurriculum-v0's.
 
     ## Rewards
     The change in mean hidden-test accuracy (mean over skills of the mean over levels) caused by the
@@ -130,7 +136,7 @@ class CodeEnv(CodeFamilyEnv):
         interface: str = "skills",
     ):
         super().__init__(
-            skills_or_curriculum(interface, mastery),
+            skills_or_curriculum(interface, mastery, likelihood=True),
             **family_kwargs(locals()),
         )
 

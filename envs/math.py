@@ -66,13 +66,15 @@ def check_mastery(value: Any) -> float:
 INTERFACES = ("skills", "curriculum")
 
 
-def skills_or_curriculum(interface: Any, mastery: Any) -> Callable[[Task], Interface]:
-    """The skill-list interface (levels moved on at ``mastery``) or the curriculum one, by name; both
-    arguments are checked whichever is chosen."""
+def skills_or_curriculum(interface: Any, mastery: Any, likelihood: bool = False) -> Callable[[Task], Interface]:
+    """The skill-list interface (levels moved on at ``mastery``; with ``likelihood``, the observation's
+    ``likelihood`` field) or the curriculum one, by name; both arguments are checked whichever is chosen."""
     if not isinstance(interface, str) or interface not in INTERFACES:
         raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
     mastery = check_mastery(mastery)
-    return partial(SkillListInterface, mastery=mastery) if interface == "skills" else CurriculumInterface
+    if interface == "curriculum":
+        return CurriculumInterface
+    return partial(SkillListInterface, mastery=mastery, likelihood=likelihood)
 
 
 def subset_task(task: Task, skills: Sequence[str] | None) -> Task:

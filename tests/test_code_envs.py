@@ -184,3 +184,45 @@ def test_code_env_with_a_skill_subset_and_the_focus_teacher():
     trajectory = run_episode(env, agent, seed=0)
     assert len(trajectory.rewards) == 3
     assert np.isfinite(trajectory.rewards).all()
+
+
+def test_code_observation_has_the_gold_answers_likelihood_and_it_rises_where_trained():
+    env = gym.make("TeachGym/Code-v0", **small_kwargs("TeachGym/Code-v0"))
+    obs, _ = env.reset(seed=0)
+    u = env.unwrapped
+    assert env.observation_space["likelihood"] == gym.spaces.Box(0.0, 1.0, (13,), np.float32)
+    np.testing.assert_allclose(obs["likelihood"], np.exp(-u.state.report.val_loss), rtol=1e-5)
+    names = [s.name for s in u.task.skills]
+    known, unknown = names.index("arith"), names.index("count")
+    assert obs["likelihood"][known] > 0.9 > 0.1 > obs["likelihood"][unknown]  # the base knows arith, not count
+    action = -np.ones(13, np.float32)
+    action[unknown] = 1.0
+    before = obs["likelihood"][unknown]
+    for _ in range(3):
+        obs, *_ = env.step(action)
+    assert obs["likelihood"][unknown] > before  # 96 examples of count: no accuracy yet, but nearer
+    # Math-v0 and the curriculum interface keep their observation
+    assert "likelihood" not in gym.make("TeachGym/Math-v0").observation_space.spaces
+    assert "likelihood" not in gym.make("TeachGym/CodeCurriculum-v0").observation_space.spaces
+
+
+def test_proximal_teacher_spends_on_the_open_skills_nearest_to_learnt():
+    from teachgym.agents import make_agent
+
+    env = gym.make("TeachGym/Code-v0", **small_kwargs("TeachGym/Code-v0"))
+    teacher = make_agent("proximal", k=2, rehearsal=0.1)
+    teacher.reset(env, seed=0)
+    acc = np.array([1, 0, 1, 1, 1, 0, 0.5, 1, 1, 0, 0.9, 0, 0], np.float32)
+    near = np.array([0.9, 0.2, 0.9, 0.9, 0.9, 0.3, 0.6, 0.9, 0.9, 0.1, 0.95, 0.01, 0.4], np.float32)
+    w = (np.asarray(teacher.act({"accuracy": acc, "likelihood": near})) + 1) / 2
+    w = w / w.sum()
+    # open (accuracy < 0.8): cond .2, filter .3, count .6, zip .1, exec .01, repair .4 -> count and repair
+    np.testing.assert_allclose(w[[6, 12]], 0.45, atol=1e-6)
+    np.testing.assert_allclose(np.delete(w, [6, 12]), 0.1 / 11, atol=1e-6)
+    everything = (np.asarray(teacher.act({"accuracy": np.ones(13), "likelihood": near})) + 1) / 2
+    assert np.allclose(everything, everything[0])  # nothing open: evenly
+    with pytest.raises(ValueError, match="likelihood"):
+        make_agent("proximal").reset(gym.make("TeachGym/Math-v0"), seed=0)
+    for bad in ({"k": 0}, {"k": 1.5}, {"rehearsal": 2.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make_agent("proximal", **bad)

@@ -14,6 +14,9 @@ Observation (a Dict of 1-D float32 Boxes):
 - ``level_accuracy``: val accuracy per (skill, level), flattened skill-major, in [0, 1].
 - ``data_share``: share of the episode's examples so far given to each skill, in [0, 1].
 - ``budget_left``: fraction of the episode's example budget not yet spent, in [0, 1].
+- ``likelihood`` (with ``likelihood=True``; Code-v0): per skill, exp of minus the mean answer-token loss
+  on val (the probability the student gives each token of the gold answer, a geometric mean over tokens
+  and items), in [0, 1]. It moves before accuracy does: how near the student is to what it cannot yet do.
 """
 
 from __future__ import annotations
@@ -73,11 +76,15 @@ def base_observation_space(num_skills: int, num_levels: int) -> dict[str, spaces
 class SkillListInterface:
     """Per-skill data weights; levels follow each skill's frontier (see module docstring)."""
 
-    def __init__(self, task: Task, mastery: float = 0.9, frontier_share: float = 0.5):
+    def __init__(self, task: Task, mastery: float = 0.9, frontier_share: float = 0.5, likelihood: bool = False):
         self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
+        self.likelihood = bool(likelihood)
         k = len(task.skills)
         self.action_space = spaces.Box(-1.0, 1.0, (k,), np.float32)
-        self.observation_space = spaces.Dict(base_observation_space(k, task.num_levels))
+        fields = base_observation_space(k, task.num_levels)
+        if self.likelihood:
+            fields["likelihood"] = spaces.Box(0.0, 1.0, (k,), np.float32)
+        self.observation_space = spaces.Dict(fields)
 
     def plan(self, action: Any, state: EpisodeState) -> DataPlan:
         weights = (as_float_vector(action, len(self.task.skills), low=-1.0, high=1.0) + 1.0) / 2.0
@@ -94,4 +101,7 @@ class SkillListInterface:
         return DataPlan(tuple(items))
 
     def observe(self, state: EpisodeState) -> dict[str, np.ndarray]:
-        return base_observation(state)
+        obs = base_observation(state)
+        if self.likelihood:
+            obs["likelihood"] = np.exp(-np.asarray(state.report.val_loss, np.float64)).clip(0.0, 1.0).astype(np.float32)
+        return obs
