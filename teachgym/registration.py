@@ -24,6 +24,7 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/CustomCurriculum-v0": "teachgym.envs.custom:CustomEnv",
     "TeachGym/ReasoningGym-v0": "teachgym.envs.reasoning:ReasoningGymEnv",
     "TeachGym/Code-v0": "teachgym.envs.code:CodeEnv",
+    "TeachGym/Code-v1": "teachgym.envs.code:CodeEnv",
     "TeachGym/CodeCurriculum-v0": "teachgym.envs.code:CodeEnv",
     "TeachGym/CodeOpenEnded-v0": "teachgym.envs.code:CodeOpenEndedEnv",
     "TeachGym/VQA-v0": "teachgym.envs.vqa:VQAEnv",
@@ -34,6 +35,8 @@ ENV_IDS: dict[str, str] = {
 ENV_KWARGS: dict[str, dict] = {
     "TeachGym/CustomCurriculum-v0": {"interface": "curriculum"},
     "TeachGym/CodeCurriculum-v0": {"interface": "curriculum"},
+    # Code-v1: a slower student and a longer episode, where a state-aware teacher wins 1.5x (envs/code.py)
+    "TeachGym/Code-v1": {"lr": 4e-4, "horizon": 8},
     "TeachGym/VQACurriculum-v0": {"interface": "curriculum"},
 }
 # Batched vector envs (``teachgym.vector.TeachVectorEnv``); ``gym.make_vec`` uses them by default.

@@ -28,6 +28,7 @@ SMALL: dict[str, dict] = {
     "TeachGym/Custom-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
     "TeachGym/CustomCurriculum-v0": {"data": DATA, "horizon": 3, "examples_per_step": 48, "eval_per_level": 4},
     "TeachGym/Code-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
+    "TeachGym/Code-v1": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/CodeCurriculum-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/CodeOpenEnded-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/VQA-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
