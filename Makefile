@@ -22,6 +22,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/perf.py
 	$(BIN)/python benchmarks/family_perf.py --family code
+	$(BIN)/python benchmarks/family_perf.py --family code-v1
 	$(BIN)/python benchmarks/family_perf.py --family vqa
 	$(BIN)/python benchmarks/family_perf.py --family math-stories
 

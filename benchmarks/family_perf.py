@@ -1,4 +1,4 @@
-"""Step and episode time of Code-v0, VQA-v0 and MathStories-v0 (part of ``make bench``), with the phase breakdown.
+"""Step and episode time of Code-v0 and v1, VQA-v0 and MathStories-v0 (``make bench``), with the phase breakdown.
 
 Runs ``--episodes`` episodes of the uniform teacher at the env's defaults and reports, per step, the median
 seconds of each phase: generate (drawing the step's examples and encoding them: for VQA this includes
@@ -13,6 +13,7 @@ sandbox on the hidden inputs), other. Then what is particular to the family:
 Writes ``benchmarks/results/<family>-perf-cpu.md``.
 
     python benchmarks/family_perf.py --family code [--episodes 2] [--threads 2]
+    python benchmarks/family_perf.py --family code-v1
     python benchmarks/family_perf.py --family vqa
     python benchmarks/family_perf.py --family math-stories
 """
@@ -33,7 +34,12 @@ import torch
 import teachgym
 from teachgym.agents import make_agent
 
-ENV_IDS = {"code": "TeachGym/Code-v0", "vqa": "TeachGym/VQA-v0", "math-stories": "TeachGym/MathStories-v0"}
+ENV_IDS = {
+    "code": "TeachGym/Code-v0",
+    "code-v1": "TeachGym/Code-v1",
+    "vqa": "TeachGym/VQA-v0",
+    "math-stories": "TeachGym/MathStories-v0",
+}
 PHASES = ("generate", "train", "evaluate", "score", "other")
 
 
@@ -153,7 +159,7 @@ def main() -> None:
         "",
         f"Episode: {statistics.median(episodes):.1f} s (median of {len(episodes)}); first reset (evaluates the base "
         f"once) {first_reset:.1f} s.",
-        *({"code": code_lines, "vqa": vqa_lines}.get(args.family, lambda u: [])(u)),
+        *({"code": code_lines, "code-v1": code_lines, "vqa": vqa_lines}.get(args.family, lambda u: [])(u)),
     ]
     text = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
