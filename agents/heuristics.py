@@ -36,6 +36,14 @@ def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
     return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
 
 
+def even_over(targeted: np.ndarray, rehearsal: float) -> np.ndarray:
+    """The action that gives the ``targeted`` skills ``1 - rehearsal`` of the step evenly and the others
+    ``rehearsal`` evenly (evenly over all when none or all are targeted)."""
+    if not targeted.any() or targeted.all():
+        return weights_to_action(np.ones(len(targeted)))
+    return weights_to_action(np.where(targeted, (1.0 - rehearsal) / targeted.sum(), rehearsal / (~targeted).sum()))
+
+
 class _Base:
     """Stores the env's skills, its levels per skill and a seeded rng; counts steps; ignores feedback."""
 
@@ -170,10 +178,7 @@ class SpreadTeacher(_Base):
             self.give_up.dropped[:] = False
             open_ = acc < self.done
         self.give_up.target(open_, acc)
-        if not open_.any() or open_.all():
-            return weights_to_action(np.ones(len(acc)))
-        weights = np.where(open_, (1.0 - self.rehearsal) / open_.sum(), self.rehearsal / (~open_).sum())
-        return weights_to_action(weights)
+        return even_over(open_, self.rehearsal)
 
 
 class ProximalTeacher(_Base):
@@ -208,14 +213,9 @@ class ProximalTeacher(_Base):
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         near = np.asarray(observation["likelihood"], dtype=np.float64)
         open_ = np.flatnonzero(acc < self.done)
-        if len(open_) == 0:
-            return weights_to_action(np.ones(len(acc)))
         chosen = np.zeros(len(acc), dtype=bool)
         chosen[open_[np.argsort(-near[open_], kind="stable")[: self.k]]] = True
-        if chosen.all():
-            return weights_to_action(np.ones(len(acc)))
-        weights = np.where(chosen, (1.0 - self.rehearsal) / chosen.sum(), self.rehearsal / (~chosen).sum())
-        return weights_to_action(weights)
+        return even_over(chosen, self.rehearsal)
 
 
 class ProgressTeacher(_Base):
