@@ -17,7 +17,7 @@ from teachgym.interfaces.skill_list import SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
-from teachgym.tasks.math_stories import MathStoriesTask
+from teachgym.tasks.math_stories import MathCandidates, MathStoriesTask
 from teachgym.types import Student, Task
 from teachgym.vector import TeachVectorEnv
 
@@ -318,12 +318,18 @@ class MathEnv(MathFamilyEnv):
       ``evaluation`` ...) override the env's training settings. Every family env takes it.
     - ``render_mode`` (None | "rgb_array"): ``render()`` draws val accuracy per (skill, level) and the
       last step's examples per skill.
+    - ``likelihood`` (bool): add the observation field ``likelihood`` (num_skills,), per skill exp(-mean
+      val answer-token loss), as Code-v0 has (it is what teacher ``proximal`` reads). Off by default: on
+      arithmetic every answer is a number, and the field rises on skills out of reach as fast as on
+      learnable ones (MathStories-v0, suite ``stories-proximal``: proximal loses to uniform).
 
     ## Version History
     - v0: initial release.
     """
 
     task_class: type[Task] = MathTask
+    # the task ``skills`` picks from (None: ``task_class``); the default task is ``task_class`` either way
+    skill_pool: type[Task] | None = None
     base_checkpoint: Path = MATH_BASE
 
     def __init__(
@@ -345,9 +351,12 @@ class MathEnv(MathFamilyEnv):
         precision: str = "fp32",
         student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
+        likelihood: bool = False,
     ):
+        if not isinstance(likelihood, bool):
+            raise ValueError(f"likelihood must be True or False, got {likelihood!r}")
         super().__init__(
-            partial(SkillListInterface, mastery=check_mastery(mastery)),
+            partial(SkillListInterface, mastery=check_mastery(mastery), likelihood=likelihood),
             horizon=horizon,
             examples_per_step=examples_per_step,
             budget=budget,
@@ -364,7 +373,7 @@ class MathEnv(MathFamilyEnv):
             precision=precision,
             student=student,
             render_mode=render_mode,
-            task=subset_task(self.task_class(), skills),
+            task=self.task_class() if skills is None else subset_task((self.skill_pool or self.task_class)(), skills),
             base=self.base_checkpoint,
         )
 
@@ -413,12 +422,17 @@ class MathStoriesEnv(MathEnv):
     story mix +8.4 (2 tuning seeds, suite ``stories-budget``); twice the rehearsal widens them a little
     (frontier +1.72, story mix +2.97 over uniform; 4 tuning seeds, ``stories-tune3``) at ~25% more
     training. ``checkpoint`` (a safetensors file of the same student class) replaces the shipped base.
+    ``skills`` (None: the ten above) may name any of the candidate skills
+    (``teachgym.tasks.math_stories.CANDIDATE_SKILLS``), e.g. the three known ones, the five
+    stories and ``div``, ``half``, ``mod``, whose prerequisite (``div``) the base does not know (suite
+    ``stories-gated``); ``add``, ``sub``, ``cmp`` among them are rehearsed. ``likelihood`` as in Math-v0.
 
     ## Version History
     - v0: initial release.
     """
 
     task_class = MathStoriesTask
+    skill_pool = MathCandidates
     base_checkpoint = MATH_LONG_BASE
 
     def __init__(
@@ -440,6 +454,7 @@ class MathStoriesEnv(MathEnv):
         precision: str = "fp32",
         student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
+        likelihood: bool = False,
     ):
         kwargs = dict(locals())
         del kwargs["self"], kwargs["__class__"]

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from teachgym.students.tokenizer import ALPHABET
+from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask, partition
 from teachgym.tasks.math_stories import STORIES_SKILLS, MathCandidates, MathStoriesTask
 from teachgym.types import Example, Task
@@ -112,9 +113,8 @@ def test_unsolvable_or_unknown_prompts(prompt: str) -> None:
     assert read is None or TASK.solve(read[0], prompt) is None
 
 
-def test_plans_script_follows_a_plan_and_names_it_short() -> None:
+def test_plans_script_follows_a_plan_and_names_it_short(capsys) -> None:
     from benchmarks import plans
-    from teachgym.tasks.base import SkillSubset
 
     assert plans.describe([{"a": 1}, {"a": 1}, {"b": 1}]) == '2 x {"a":1} then {"b":1}'
     make_task, defaults, base = plans.TASKS["math-stories"]
@@ -125,6 +125,17 @@ def test_plans_script_follows_a_plan_and_names_it_short() -> None:
     assert plans.run(task, defaults, [{"gain": 1.0}], 0, **small)[0] == gain  # deterministic
     with pytest.raises(SystemExit, match="does not have"):
         plans.run(task, defaults, [{"lin": 1.0}], 0, **small)
+    # --trace prints the skill's val accuracy per level after each step; --lr and --mastery reach the env
+    capsys.readouterr()
+    traced, final, _ = plans.run(task, defaults, [{"gain": 1.0}], 0, trace="gain", mastery=1.0, lr=1e-6, **small)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["  seed 0 step 1", "  seed 0 step 2"]
+    assert lines[-1].endswith(" / ".join(f"{a:.2f}" for a in final[1]))
+    assert np.isfinite(traced)
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        plans.run(task, defaults, [{"gain": 1.0}], 0, lr=-1.0, **small)
+    with pytest.raises(ValueError, match="mastery must be"):
+        plans.run(task, defaults, [{"gain": 1.0}], 0, mastery=2.0, **small)
 
 
 def test_vector_env_matches_single_envs() -> None:
@@ -144,3 +155,44 @@ def test_vector_env_matches_single_envs() -> None:
         single, reward, *_ = env.step(action[i])
         assert reward == pytest.approx(rewards[i], abs=1e-6)
         np.testing.assert_allclose(single["level_accuracy"], obs["level_accuracy"][i], atol=1e-6)
+
+
+GATED = ("add", "sub", "cmp", "gain", "loss", "pool", "most", "fewer", "half", "div", "mod")
+
+
+def test_stories_env_takes_any_candidate_skills_and_the_state_shows_what_is_out_of_reach() -> None:
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the ids)
+    from agents.heuristics import within_reach
+
+    kw = {"horizon": 1, "examples_per_step": 16, "eval_per_level": 4}
+    default = gym.make("TeachGym/MathStories-v0", **kw).unwrapped
+    assert tuple(s.name for s in default.task.skills) == STORIES_SKILLS  # the default task is unchanged
+    env = gym.make("TeachGym/MathStories-v0", skills=list(GATED), **kw)
+    obs, _ = env.reset(seed=0)
+    u = env.unwrapped
+    assert tuple(s.name for s in u.task.skills) == GATED
+    assert u.task.splits(4, 0) == SkillSubset(MathCandidates(), list(GATED)).splits(4, 0)
+    assert {s for s, _ in u.rehearsal_cells} == {"add", "sub", "cmp"}  # the base's skills among the chosen
+    easiest = obs["level_accuracy"].reshape(len(GATED), 3)[:, 0]
+    assert easiest[:3].min() >= 0.5 and obs["accuracy"][3:].max() <= 0.25  # the base knows only add sub cmp
+    reach = dict(zip(GATED, within_reach(u.task.skills, easiest, 0.3), strict=True))
+    # the stories' prerequisites are known, those of half and mod (div) are not: the state says so
+    assert all(reach[s] for s in ("gain", "loss", "pool", "most", "fewer")) and not reach["half"] and not reach["mod"]
+    with pytest.raises(ValueError, match="distinct names from"):
+        gym.make("TeachGym/MathStories-v0", skills=["add", "juggle"], **kw)
+
+
+def test_math_likelihood_field_is_opt_in() -> None:
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401
+
+    kw = {"horizon": 1, "examples_per_step": 16, "eval_per_level": 2}
+    assert "likelihood" not in gym.make("TeachGym/Math-v0", **kw).observation_space.spaces
+    env = gym.make("TeachGym/MathStories-v0", likelihood=True, **kw)
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_allclose(obs["likelihood"], np.exp(-env.unwrapped.state.report.val_loss), rtol=1e-5)
+    with pytest.raises(ValueError, match="likelihood must be True or False"):
+        gym.make("TeachGym/Math-v0", likelihood=1)
