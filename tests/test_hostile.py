@@ -687,6 +687,7 @@ BAD: dict[str, st.SearchStrategy | None] = {
     ),
     "levels": bad_ints(1),
     "scoring": bad_choice(("verifier", "exact")),
+    "likelihood": st.one_of(st.integers(), st.none(), st.floats(), st.text(max_size=4)),
 }
 
 KWARG_CASES = [(env_id, name) for env_id in ENV_IDS for name in env_params(env_id) if BAD.get(name) is not None]
