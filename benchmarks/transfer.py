@@ -2,12 +2,12 @@
 
 The shipped Code base (``code-base.safetensors``) is a 2-layer, 96-wide character transformer. This builds
 the same recipe (the same base skills, schedule and number of updates, ``teachgym.envs.checkpoints``) at the
-Math students' size, 3 layers of 128 (2.9x the parameters), into
+Math students' size, 3 layers of 128 (648K parameters, 2.6x), into
 ``benchmarks/results/code-transfer/code-base-wide.safetensors``, and prints both bases' test accuracy per
 skill on Code-v1. The suite ``code-transfer`` then runs Code-v1's teachers on it (``checkpoint=`` that file)
-on the seeds of ``code20-v1``, so the two rankings can be set side by side:
+on ``code20-v1``'s seeds 20-29, so the two rankings can be set side by side:
 
-    python benchmarks/transfer.py            # builds the wide base (about 10 minutes on one core)
+    python benchmarks/transfer.py            # builds the wide base (10-17 minutes on one core)
     python benchmarks/results.py --suite code-transfer --workers 2
 """
 
