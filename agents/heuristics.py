@@ -190,7 +190,8 @@ class ProximalTeacher(_Base):
     likelihood rises before accuracy does and stays near zero on a skill out of reach, so the teacher
     spends nothing on skills the student cannot yet approach and needs no patience to give up on them
     (``spread`` must spend ``patience`` steps on each to learn that). The zone of proximal development,
-    read off the student's loss. Needs an env whose observation has ``likelihood`` (Code-v0).
+    read off the student's loss. Needs an env whose observation has ``likelihood`` (Code-v0 and v1; Math-v0
+    and MathStories-v0 with ``likelihood=True``).
     """
 
     def __init__(self, k: int = 4, done: float = 0.8, rehearsal: float = 0.05):
@@ -205,7 +206,7 @@ class ProximalTeacher(_Base):
         if not isinstance(space, gym.spaces.Dict) or "likelihood" not in space.spaces:
             raise ValueError(
                 "agent 'proximal' reads the observation's 'likelihood' field, which this env does not have "
-                "(TeachGym/Code-v0 has it)"
+                "(TeachGym/Code-v0 and v1 have it; the Math skill-list envs with likelihood=True)"
             )
         super().reset(env, seed)
 
