@@ -41,7 +41,8 @@ def main() -> None:
     parser.add_argument("--agent", default="frontier")
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--reps", type=int, default=1000)
-    parser.add_argument("--kwargs", default="{}")
+    parser.add_argument("--kwargs", default="{}", help="the env's kwargs, JSON")
+    parser.add_argument("--agent-kwargs", default="{}", help="the teacher's kwargs, JSON")
     args = parser.parse_args()
     env = gym.make(args.env, **json.loads(args.kwargs))
     u = env.unwrapped
@@ -52,7 +53,7 @@ def main() -> None:
     step_sd, rewards, gain_sd, gains = [], [], [], []
     for ep in range(args.episodes):
         obs, _ = env.reset(seed=ep)
-        teacher = make_agent(args.agent)
+        teacher = make_agent(args.agent, **json.loads(args.agent_kwargs))
         teacher.reset(env, seed=ep)
         items = [per_item_test(env)]
         done = False
@@ -71,7 +72,8 @@ def main() -> None:
         gain_sd.append(float((boot[:, -1] - boot[:, 0]).std()))
         gains.append(float(items[-1].mean() - items[0].mean()))
     rewards = np.abs(rewards)
-    print(f"{args.env}, {args.agent}, {args.episodes} episode(s) of seeds 0-{args.episodes - 1}")
+    agent = args.agent if args.agent_kwargs == "{}" else f"{args.agent} {args.agent_kwargs}"
+    print(f"{args.env}, {agent}, {args.episodes} episode(s) of seeds 0-{args.episodes - 1}")
     print(f"test items: {len(cells)} ({len(cells) // (k * lv)} per skill and level)")
     print(
         f"per-step reward: evaluation-noise sd {np.mean(step_sd) * 100:.2f} points; "

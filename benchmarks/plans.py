@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--plan", action="append", required=True, help="JSON list of {skill: weight}, or uniform")
     parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
     parser.add_argument("--checkpoint", default=None, help="another base student (default: the task's)")
-    for name in ("batch_size", "horizon", "examples_per_step"):
+    for name in ("batch_size", "horizon", "examples_per_step", "eval_per_level"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None, help="default: the task's env's")
     parser.add_argument("--regime", default=None, help="default: the task's env's")
     parser.add_argument("--rehearsal", type=float, default=None, help="default: the task's env's")
@@ -105,7 +105,10 @@ def main() -> None:
     names = [s.name for s in task.skills]
     if args.trace is not None and args.trace not in names:
         raise SystemExit(f"--trace names a skill the task does not have: {args.trace!r}; it has {names}")
-    given = {k: getattr(args, k) for k in ("batch_size", "horizon", "examples_per_step", "regime", "rehearsal", "lr")}
+    given = {
+        k: getattr(args, k)
+        for k in ("batch_size", "horizon", "examples_per_step", "eval_per_level", "regime", "rehearsal", "lr")
+    }
     settings = {k: v for k, v in given.items() if v is not None} | {
         "checkpoint": args.checkpoint,
         "base": base,
