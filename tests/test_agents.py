@@ -141,7 +141,28 @@ def test_progress_teacher_follows_the_measured_rise_per_example(env):
         make_agent("progress", explore=2.0)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience")])
+def test_spread_teacher_watching_the_easiest_level_keeps_a_skill_that_rises_there(env):
+    names = [s.name for s in env.unwrapped.task.skills]
+    known = {n: 0.9 for n in names[:4]}
+    a, b = names[4], names[5]  # a rises on its easiest level only (0 -> 0.3: 0.1 of its mean); b stays at 0
+    by_watch = {}
+    for watch in ("mean", "easiest"):
+        teacher = make_agent("spread", patience=1, min_gain=0.15, watch=watch)
+        teacher.reset(env, seed=0)
+        for rise in (0.0, 0.3):
+            obs = obs_with(known, env)
+            obs["level_accuracy"][3 * names.index(a)] = rise
+            obs["accuracy"][names.index(a)] = rise / 3
+            w = dict(zip(names, weights(teacher.act(obs)), strict=True))
+        by_watch[watch] = w
+    assert by_watch["mean"][a] == pytest.approx(by_watch["mean"][b])  # a's mean rose 0.1 < 0.15: both dropped
+    assert by_watch["easiest"][a] > 5 * by_watch["easiest"][b]  # a's easiest level rose 0.3: kept, b dropped
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience"), ({"watch": "hardest"}, "watch")],
+)
 def test_spread_teacher_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_agent("spread", **kwargs)
