@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/family_perf.py --family code-v1
 	$(BIN)/python benchmarks/family_perf.py --family vqa
 	$(BIN)/python benchmarks/family_perf.py --family math-stories
+	$(BIN)/python benchmarks/family_perf.py --family math-v1
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,4 +1,4 @@
-"""Step and episode time of Code-v0 and v1, VQA-v0 and MathStories-v0 (``make bench``), with the phase breakdown.
+"""Step and episode time of Code-v0 and v1, VQA-v0, MathStories-v0 and Math-v1 (``make bench``), by phase.
 
 Runs ``--episodes`` episodes of the uniform teacher at the env's defaults and reports, per step, the median
 seconds of each phase: generate (drawing the step's examples and encoding them: for VQA this includes
@@ -16,6 +16,7 @@ Writes ``benchmarks/results/<family>-perf-cpu.md``.
     python benchmarks/family_perf.py --family code-v1
     python benchmarks/family_perf.py --family vqa
     python benchmarks/family_perf.py --family math-stories
+    python benchmarks/family_perf.py --family math-v1
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ENV_IDS = {
     "code-v1": "TeachGym/Code-v1",
     "vqa": "TeachGym/VQA-v0",
     "math-stories": "TeachGym/MathStories-v0",
+    "math-v1": "TeachGym/Math-v1",
 }
 PHASES = ("generate", "train", "evaluate", "score", "other")
 

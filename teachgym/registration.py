@@ -14,6 +14,7 @@ import gymnasium as gym
 
 ENV_IDS: dict[str, str] = {
     "TeachGym/Math-v0": "teachgym.envs.math:MathEnv",
+    "TeachGym/Math-v1": "teachgym.envs.math:MathV1Env",
     "TeachGym/MathStories-v0": "teachgym.envs.math:MathStoriesEnv",
     "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumEnv",
     "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeEnv",
@@ -44,6 +45,7 @@ ENV_KWARGS: dict[str, dict] = {
 # MathDistill-v0 (a teacher model's soft targets) need more than the batched student gives.
 VECTOR_ENTRY_POINTS: dict[str, str] = {
     "TeachGym/Math-v0": "teachgym.envs.math:MathVectorEnv",
+    "TeachGym/Math-v1": "teachgym.envs.math:MathV1VectorEnv",
     "TeachGym/MathStories-v0": "teachgym.envs.math:MathStoriesVectorEnv",
     "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumVectorEnv",
     "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeVectorEnv",

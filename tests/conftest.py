@@ -20,6 +20,8 @@ DATA = str(Path(__file__).parent / "data" / "arithmetic.jsonl")  # JSONL items f
 # Kwargs that make each registered id cheap enough for unit tests (same code paths as the defaults).
 SMALL: dict[str, dict] = {
     "TeachGym/Math-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/Math-v1": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/MathStories-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathCurriculum-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathSkillTree-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathOpenEnded-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},

@@ -138,19 +138,20 @@ def test_plans_script_follows_a_plan_and_names_it_short(capsys) -> None:
         plans.run(task, defaults, [{"gain": 1.0}], 0, mastery=2.0, **small)
 
 
-def test_vector_env_matches_single_envs() -> None:
+@pytest.mark.parametrize("env_id", ["TeachGym/MathStories-v0", "TeachGym/Math-v1"])
+def test_vector_env_matches_single_envs(env_id: str) -> None:
     import gymnasium as gym
 
     import teachgym  # noqa: F401  (registers the ids)
 
     kw = {"horizon": 2, "examples_per_step": 64, "eval_per_level": 4}
-    venv = gym.make_vec("TeachGym/MathStories-v0", num_envs=2, **kw)
+    venv = gym.make_vec(env_id, num_envs=2, **kw)
     venv.reset(seed=5)
-    action = np.zeros((2, 10), dtype=np.float32)
+    action = np.zeros((2, venv.single_action_space.shape[0]), dtype=np.float32)
     action[:, 3] = 1.0  # mostly gain
     obs, rewards, *_ = venv.step(action)
     for i in range(2):
-        env = gym.make("TeachGym/MathStories-v0", **kw)
+        env = gym.make(env_id, **kw)
         env.reset(seed=5 + i)
         single, reward, *_ = env.step(action[i])
         assert reward == pytest.approx(rewards[i], abs=1e-6)
@@ -196,3 +197,29 @@ def test_math_likelihood_field_is_opt_in() -> None:
     np.testing.assert_allclose(obs["likelihood"], np.exp(-env.unwrapped.state.report.val_loss), rtol=1e-5)
     with pytest.raises(ValueError, match="likelihood must be True or False"):
         gym.make("TeachGym/Math-v0", likelihood=1)
+
+
+def test_math_v1_is_the_candidate_subset_at_its_own_defaults() -> None:
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the ids)
+    from agents.heuristics import within_reach
+    from teachgym.tasks.math_stories import MATH_V1_SKILLS, MathV1Task
+
+    env = gym.make("TeachGym/Math-v1")
+    u = env.unwrapped
+    assert (u.horizon, u.examples_per_step, u.eval_per_level, u.rehearsal, u.student.lr) == (6, 512, 40, 1.0, 3e-4)
+    assert u.task.name == "math-v1" and tuple(s.name for s in u.task.skills) == MATH_V1_SKILLS
+    # the same val/test items as the candidate subset that the suites choosing it evaluated on
+    assert MathV1Task().splits(40, 0) == SkillSubset(MathCandidates(), list(MATH_V1_SKILLS)).splits(40, 0)
+    assert {s for s, _ in u.rehearsal_cells} == {"add", "sub", "cmp"}
+    small = gym.make("TeachGym/Math-v1", horizon=1, examples_per_step=16, eval_per_level=4)
+    obs, _ = small.reset(seed=0)
+    easiest = obs["level_accuracy"].reshape(len(MATH_V1_SKILLS), 3)[:, 0]
+    assert easiest[:3].min() >= 0.5 and obs["accuracy"][3:].max() <= 0.25  # the base knows only add sub cmp
+    reach = dict(zip(MATH_V1_SKILLS, within_reach(u.task.skills, easiest, 0.3), strict=True))
+    assert all(reach[s] for s in ("gain", "pool", "most")) and not reach["half"]
+    other = gym.make("TeachGym/Math-v1", skills=["add", "chain"], horizon=1, examples_per_step=16, eval_per_level=4)
+    assert [s.name for s in other.unwrapped.task.skills] == ["add", "chain"]
+    with pytest.raises(ValueError, match="eval_per_level"):
+        gym.make("TeachGym/Math-v1", eval_per_level=47)

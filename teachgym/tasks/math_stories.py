@@ -3,10 +3,10 @@
 Each candidate is a new written form of something the Math base student already computes (``add``,
 ``sub``, ``cmp``), or a skill out of its reach. ``MathCandidates`` puts them all after those three skills
 of ``teachgym.tasks.math`` (generation, the hashed train/val/test partition with its no-leak argument,
-and the independent readers work as there; every form's prompts are disjoint from every other's), and
-``MathStoriesTask`` is the ten skills of ``TeachGym/MathStories-v0``. ``benchmarks/curves.py --family
-math-stories`` and ``benchmarks/plans.py --task math-stories`` measure them;
-``benchmarks/results/math-stories.md`` has the results.
+and the independent readers work as there; every form's prompts are disjoint from every other's),
+``MathStoriesTask`` is the ten skills of ``TeachGym/MathStories-v0`` and ``MathV1Task`` the eight of
+``TeachGym/Math-v1``. ``benchmarks/curves.py --family math-stories`` and ``benchmarks/plans.py --task
+math-stories`` measure them; ``benchmarks/results/math-stories.md`` has the results.
 
 =======  ===========================  ==================================  ==============================
 skill    form                         levels                              answer
@@ -35,6 +35,7 @@ from functools import partial
 
 import numpy as np
 
+from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import (
     _ADD_RANGES,
     _ADD_VERBS,
@@ -341,3 +342,17 @@ class MathStoriesTask(MathTask):
     name = "math-stories"
     forms = tuple(form for name in STORIES_SKILLS for form in MathCandidates.forms if form.skill.name == name)
     skills = tuple(form.skill for form in forms)
+
+
+MATH_V1_SKILLS = ("add", "sub", "cmp", "gain", "pool", "most", "half", "div")
+
+
+class MathV1Task(SkillSubset):
+    """Math-v1's eight skills, as a subset of the candidates (so its val/test items are the candidates'
+    items of these skills, those the suites that chose it evaluated on): three the base student knows
+    (``add``, ``sub``, ``cmp``), three stories it learns after 500-1,000 examples each (``gain``, ``pool``,
+    ``most``) and two out of its reach within an episode (``half``, ``div``)."""
+
+    def __init__(self) -> None:
+        super().__init__(MathCandidates(), MATH_V1_SKILLS)
+        self.name = "math-v1"
