@@ -12,7 +12,7 @@ can be set side by side:
 
     python benchmarks/transfer.py --family code      # 10-17 minutes on one core
     python benchmarks/results.py --suite code-transfer --workers 2
-    python benchmarks/transfer.py --family math-v1   # 20-30 minutes on one core
+    python benchmarks/transfer.py --family math-v1   # about an hour on one core
     python benchmarks/results.py --suite math-v1-transfer --workers 2
 """
 
