@@ -4,7 +4,7 @@
 transformer; this builds the same recipe (the same base skills, schedule and number of updates,
 ``teachgym.envs.checkpoints``) at the Math students' size, 3 layers of 128 (648K parameters, 2.6x), into
 ``benchmarks/results/code-transfer/code-base-wide.safetensors``. ``--family math-v1``: Math-v1's base
-(``math-base-long``, 3 layers of 128) rebuilt by its recipe at 3 layers of 192 (1.42M parameters, 2.2x),
+(``math-base-long``, 3 layers of 128) rebuilt by its recipe at 3 layers of 192 (1.45M parameters, 2.2x),
 into ``benchmarks/results/math-v1-transfer/math-base-wide.safetensors``. Either prints both bases' test
 accuracy per skill on the family's env. The suites ``code-transfer`` and ``math-v1-transfer`` then run the
 published teachers on it (``checkpoint=`` that file) on seeds of the published suite, so the two rankings
