@@ -131,6 +131,8 @@ class SkillSubset:
         return found if found is not None and found[0] in self._index else None
 
     def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
+        if getattr(self.base, "splits_per_skill", False):  # draw only these skills' items (the same ones)
+            return self.base.splits(per_level, seed, skills=[s.name for s in self.skills])
         val, test = self.base.splits(per_level, seed)
         return [e for e in val if e.skill in self._index], [e for e in test if e.skill in self._index]
 

@@ -415,7 +415,7 @@ class MathTask:
 
     def __init__(self) -> None:
         self._forms = {form.skill.name: form for form in self.forms}
-        self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
+        self._splits: dict[tuple, tuple[list[Example], list[Example]]] = {}
 
     def __getstate__(self) -> dict:
         return {"_splits": self._splits}  # the forms hold closures: rebuilt on load
@@ -460,15 +460,26 @@ class MathTask:
                 return name, read[1]
         return None
 
-    def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
-        """(val, test): ``per_level`` distinct prompts per (skill, level), skill-major, then level."""
+    # each skill's val/test items depend only on (seed, its position, level): a subset's are the same items
+    splits_per_skill = True
+
+    def splits(
+        self, per_level: int, seed: int = 0, skills: Sequence[str] | None = None
+    ) -> tuple[list[Example], list[Example]]:
+        """(val, test): ``per_level`` distinct prompts per (skill, level), skill-major, then level. With
+        ``skills``, only those skills' items are drawn: the same items as in the full splits (each skill's
+        draw is seeded by its position among all the task's skills), so a subset of skills may hold more
+        items per (skill, level) than the task's smallest cell allows."""
         if not isinstance(per_level, Integral) or per_level < 0:
             raise ValueError(f"per_level must be a non-negative integer, got {per_level!r}")
-        key = (int(per_level), int(seed))
+        names = None if skills is None else frozenset(skills)
+        key = (int(per_level), int(seed)) if names is None else (int(per_level), int(seed), names)
         if key not in self._splits:
             val: list[Example] = []
             test: list[Example] = []
             for index, form in enumerate(self.forms):
+                if names is not None and form.skill.name not in names:
+                    continue
                 for level in range(NUM_LEVELS):
                     rng = np.random.default_rng([seed, index, level])
                     picked = draw_split(form.skill.name, level, per_level, form.sample, rng)
