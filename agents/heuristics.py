@@ -30,10 +30,21 @@ def topological_order(skills) -> list[int]:
     return done
 
 
-def within_reach(skills, easiest: np.ndarray, ready: float) -> np.ndarray:
-    """Per skill: every prerequisite (among ``skills``) has accuracy >= ``ready`` on its easiest level."""
+ABSENT = ("met", "unmet")
+
+
+def within_reach(skills, easiest: np.ndarray, ready: float, absent: str = "met") -> np.ndarray:
+    """Per skill: every prerequisite has accuracy >= ``ready`` on its easiest level. A prerequisite that is
+    not among ``skills`` (the env neither measures nor teaches it) counts as met (``absent="met"``) or as
+    unmet (``"unmet"``: a skill that needs it is out of reach)."""
+    if absent not in ABSENT:
+        raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
     names = [s.name for s in skills]
-    return np.array([all(p not in names or easiest[names.index(p)] >= ready for p in s.prerequisites) for s in skills])
+
+    def met(p: str) -> bool:
+        return easiest[names.index(p)] >= ready if p in names else absent == "met"
+
+    return np.array([all(met(p) for p in s.prerequisites) for s in skills])
 
 
 def even_over(targeted: np.ndarray, rehearsal: float) -> np.ndarray:
@@ -117,10 +128,21 @@ class FrontierTeacher(_Base):
     With ``patience`` (None: off), a skill that has been targeted for ``patience`` steps without its
     accuracy rising by ``min_gain`` over where the targeting started is given up on (rehearsal weight
     from then on): error-proportional weights otherwise pour the most data into skills out of reach.
+    ``absent="unmet"`` counts a prerequisite that is not among the env's skills as unknown (``within_reach``).
     """
 
-    def __init__(self, ready: float = 0.3, rehearsal: float = 0.05, patience: int | None = None, min_gain: float = 0.1):
+    def __init__(
+        self,
+        ready: float = 0.3,
+        rehearsal: float = 0.05,
+        patience: int | None = None,
+        min_gain: float = 0.1,
+        absent: str = "met",
+    ):
+        if absent not in ABSENT:
+            raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
         self.ready, self.rehearsal, self.patience, self.min_gain = ready, rehearsal, patience, min_gain
+        self.absent = absent
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
@@ -129,7 +151,7 @@ class FrontierTeacher(_Base):
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
         easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
-        reach = within_reach(self.skills, easiest, self.ready)
+        reach = within_reach(self.skills, easiest, self.ready, self.absent)
         if self.give_up is not None:
             reach &= ~self.give_up.check(acc)
             self.give_up.target(reach & (acc < 1.0), acc)
@@ -153,7 +175,9 @@ class SpreadTeacher(_Base):
     With ``watch="easiest"`` the rise is measured on the skill's easiest level instead of its mean over
     levels (where each level is a threshold of its own, a skill being learnt shows it there first). On
     Math-v1's tuning seeds it changed nothing at patience 2 and lost 1.3 points at patience 1 (suite
-    ``v1-tune4``).
+    ``v1-tune4``). With ``ready`` (None: off), only skills within reach are open: every prerequisite at
+    least ``ready`` on its easiest level, a prerequisite not among the env's skills counting as ``absent``
+    (``within_reach``), so a skill that needs what the student does not know gets no data to find it out.
     """
 
     def __init__(
@@ -164,6 +188,8 @@ class SpreadTeacher(_Base):
         min_gain: float = 0.05,
         recent: bool = False,
         watch: str = "mean",
+        ready: float | None = None,
+        absent: str = "unmet",
     ):
         if not 0.0 <= rehearsal <= 1.0:
             raise ValueError(f"rehearsal must be a share in [0, 1], got {rehearsal}")
@@ -172,7 +198,9 @@ class SpreadTeacher(_Base):
         if watch not in ("mean", "easiest"):
             raise ValueError(f"watch must be 'mean' or 'easiest', got {watch!r}")
         self.done, self.rehearsal, self.patience, self.min_gain = done, rehearsal, patience, min_gain
-        self.recent, self.watch = bool(recent), watch
+        if absent not in ABSENT:
+            raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
+        self.recent, self.watch, self.ready, self.absent = bool(recent), watch, ready, absent
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
@@ -183,10 +211,14 @@ class SpreadTeacher(_Base):
         watched = acc
         if self.watch == "easiest":
             watched = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
-        open_ = (acc < self.done) & ~self.give_up.check(watched)
+        todo = acc < self.done
+        if self.ready is not None:
+            easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+            todo &= within_reach(self.skills, easiest, self.ready, self.absent)
+        open_ = todo & ~self.give_up.check(watched)
         if not open_.any():
             self.give_up.dropped[:] = False
-            open_ = acc < self.done
+            open_ = todo if todo.any() else acc < self.done
         self.give_up.target(open_, watched)
         return even_over(open_, self.rehearsal)
 

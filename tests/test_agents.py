@@ -159,6 +159,43 @@ def test_spread_teacher_watching_the_easiest_level_keeps_a_skill_that_rises_ther
     assert by_watch["easiest"][a] > 5 * by_watch["easiest"][b]  # a's easiest level rose 0.3: kept, b dropped
 
 
+def test_teachers_can_count_a_prerequisite_the_env_lacks_as_unknown():
+    from teachgym.agents.heuristics import within_reach
+
+    skills = ["add", "sub", "cmp", "gain", "most", "half", "div", "lin"]
+    env = gym.make("TeachGym/Math-v1", skills=skills, horizon=1, examples_per_step=16, eval_per_level=4)
+    obs = obs_with({"add": 0.9, "sub": 0.9, "cmp": 0.9}, env)
+    easiest = obs["level_accuracy"].reshape(len(skills), 3)[:, 0]
+    met = dict(zip(skills, within_reach(env.unwrapped.task.skills, easiest, 0.3), strict=True))
+    unmet = dict(zip(skills, within_reach(env.unwrapped.task.skills, easiest, 0.3, absent="unmet"), strict=True))
+    assert met["div"] and not unmet["div"]  # div needs mul, which the env lacks, and sub
+    assert not met["half"] and not unmet["half"] and not met["lin"]  # they need div, which the student lacks
+    assert all(met[s] and unmet[s] for s in ("gain", "most", "add"))
+
+    def act(teacher) -> dict[str, float]:
+        teacher.reset(env, seed=0)
+        return dict(zip(skills, weights(teacher.act(obs)), strict=True))
+
+    w = act(FrontierTeacher())
+    assert w["div"] > 5 * w["half"]  # by default an absent prerequisite counts as met
+    w = act(FrontierTeacher(absent="unmet"))
+    assert w["div"] == pytest.approx(w["half"]) == pytest.approx(w["lin"]) and w["gain"] > 5 * w["div"]
+    w = act(make_agent("spread", done=0.5))
+    assert w["div"] == pytest.approx(w["gain"])  # without ``ready``, every skill below ``done`` is open
+    w = act(make_agent("spread", done=0.5, ready=0.3))
+    assert w["gain"] == pytest.approx(w["most"]) and w["gain"] > 5 * w["div"]
+    assert w["div"] == pytest.approx(w["half"]) == pytest.approx(w["lin"]) == pytest.approx(w["add"])
+    w = act(make_agent("spread", done=0.5, ready=0.3, absent="met"))
+    assert w["div"] == pytest.approx(w["gain"]) and w["gain"] > 5 * w["half"]
+    for bad in (
+        lambda: within_reach(env.unwrapped.task.skills, easiest, 0.3, absent="maybe"),
+        lambda: FrontierTeacher(absent="maybe"),
+        lambda: make_agent("spread", absent="maybe"),
+    ):
+        with pytest.raises(ValueError, match="absent must be one of"):
+            bad()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience"), ({"watch": "hardest"}, "watch")],
