@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from teachgym.students.tokenizer import ALPHABET
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask, partition
-from teachgym.tasks.math_stories import STORIES_SKILLS, MathCandidates, MathStoriesTask
+from teachgym.tasks.math_stories import MATH_V1_SKILLS, STORIES_SKILLS, MathCandidates, MathStoriesTask
 from teachgym.types import Example, Task
 
 TASK = MathCandidates()
@@ -199,27 +199,52 @@ def test_math_likelihood_field_is_opt_in() -> None:
         gym.make("TeachGym/Math-v0", likelihood=1)
 
 
+def test_a_skill_subset_draws_only_its_own_items_the_same_ones_and_may_hold_more() -> None:
+    names = {"add", "gain", "div"}
+    full_val, full_test = TASK.splits(40, 0)
+    sub = SkillSubset(MathCandidates(), sorted(names))
+    val, test = sub.splits(40, 0)
+    assert val == [e for e in full_val if e.skill in names] and test == [e for e in full_test if e.skill in names]
+    with pytest.raises(ValueError, match="too large for skill 'spell'"):  # the candidates' smallest cell
+        MathCandidates().splits(100, 0)
+    val, test = sub.splits(100, 0)
+    for split in (val, test):
+        counts = {(s, lv): 0 for s in names for lv in range(3)}
+        for e in split:
+            counts[(e.skill, e.level)] += 1
+        assert set(counts.values()) == {100}
+    assert not {e.prompt for e in val} & {e.prompt for e in test}
+    assert all(partition(e.skill, e.prompt) == "val" for e in val)
+
+
 def test_math_v1_is_the_candidate_subset_at_its_own_defaults() -> None:
     import gymnasium as gym
 
     import teachgym  # noqa: F401  (registers the ids)
     from agents.heuristics import within_reach
-    from teachgym.tasks.math_stories import MATH_V1_SKILLS, MathV1Task
+    from teachgym.tasks.math_stories import MATH_V1_FIRST_SKILLS, MathV1Task
 
     env = gym.make("TeachGym/Math-v1")
     u = env.unwrapped
-    assert (u.horizon, u.examples_per_step, u.eval_per_level, u.rehearsal, u.student.lr) == (6, 512, 40, 1.0, 3e-4)
+    assert (u.horizon, u.examples_per_step, u.eval_per_level, u.rehearsal, u.student.lr) == (6, 512, 100, 1.0, 3e-4)
+    assert u.student.length_buckets == 128  # evaluated in length-sorted buckets (the same right/wrong, faster)
     assert u.task.name == "math-v1" and tuple(s.name for s in u.task.skills) == MATH_V1_SKILLS
     # the same val/test items as the candidate subset that the suites choosing it evaluated on
-    assert MathV1Task().splits(40, 0) == SkillSubset(MathCandidates(), list(MATH_V1_SKILLS)).splits(40, 0)
+    full = [[e for e in split if e.skill in MATH_V1_SKILLS] for split in MathCandidates().splits(40, 0)]
+    assert list(MathV1Task().splits(40, 0)) == full
     assert {s for s, _ in u.rehearsal_cells} == {"add", "sub", "cmp"}
     small = gym.make("TeachGym/Math-v1", horizon=1, examples_per_step=16, eval_per_level=4)
     obs, _ = small.reset(seed=0)
     easiest = obs["level_accuracy"].reshape(len(MATH_V1_SKILLS), 3)[:, 0]
     assert easiest[:3].min() >= 0.5 and obs["accuracy"][3:].max() <= 0.25  # the base knows only add sub cmp
-    reach = dict(zip(MATH_V1_SKILLS, within_reach(u.task.skills, easiest, 0.3), strict=True))
-    assert all(reach[s] for s in ("gain", "pool", "most")) and not reach["half"]
+    reach = dict(zip(MATH_V1_SKILLS, within_reach(u.task.skills, easiest, 0.3, absent="unmet"), strict=True))
+    assert all(reach[s] for s in ("gain", "pool", "most")) and not reach["div"] and not reach["lin"]
+    # its first defaults (suite math20-v1) are kwargs away: half for lin, 40 items drawn as before
+    first = gym.make("TeachGym/Math-v1", skills=list(MATH_V1_FIRST_SKILLS), eval_per_level=40).unwrapped
+    assert [s.name for s in first.task.skills] == list(MATH_V1_FIRST_SKILLS)
+    assert first.test == [e for e in MathCandidates().splits(40, 0)[1] if e.skill in MATH_V1_FIRST_SKILLS]
     other = gym.make("TeachGym/Math-v1", skills=["add", "chain"], horizon=1, examples_per_step=16, eval_per_level=4)
     assert [s.name for s in other.unwrapped.task.skills] == ["add", "chain"]
-    with pytest.raises(ValueError, match="eval_per_level"):
-        gym.make("TeachGym/Math-v1", eval_per_level=47)
+    for too_many in ({"eval_per_level": 200}, {"eval_per_level": 47, "skills": list(MATH_V1_FIRST_SKILLS)}):
+        with pytest.raises(ValueError, match="eval_per_level"):
+            gym.make("TeachGym/Math-v1", **too_many)

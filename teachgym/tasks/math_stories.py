@@ -344,14 +344,18 @@ class MathStoriesTask(MathTask):
     skills = tuple(form.skill for form in forms)
 
 
-MATH_V1_SKILLS = ("add", "sub", "cmp", "gain", "pool", "most", "half", "div")
+MATH_V1_SKILLS = ("add", "sub", "cmp", "gain", "pool", "most", "div", "lin")
+# Math-v1's first skill set (suites math20-v1, math-v1-transfer): ``half`` where ``lin`` is now; half's
+# smallest cell holds 46 prompts, too few for 100 val and 100 test items
+MATH_V1_FIRST_SKILLS = ("add", "sub", "cmp", "gain", "pool", "most", "half", "div")
 
 
 class MathV1Task(SkillSubset):
-    """Math-v1's eight skills, as a subset of the candidates (so its val/test items are the candidates'
-    items of these skills, those the suites that chose it evaluated on): three the base student knows
-    (``add``, ``sub``, ``cmp``), three stories it learns after 500-1,000 examples each (``gain``, ``pool``,
-    ``most``) and two out of its reach within an episode (``half``, ``div``)."""
+    """Math-v1's eight skills, as a subset of the candidates (drawn over these skills only, so a
+    (skill, level) may hold 100+ val and test items; the items are the candidates' own): three the base
+    student knows (``add``, ``sub``, ``cmp``), three stories it learns after 500-1,000 examples each
+    (``gain``, ``pool``, ``most``) and two out of its reach whose prerequisites it lacks (``div`` needs
+    ``mul``, which is not among the skills; ``lin`` needs ``div``)."""
 
     def __init__(self) -> None:
         super().__init__(MathCandidates(), MATH_V1_SKILLS)
