@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -248,3 +250,23 @@ def test_math_v1_is_the_candidate_subset_at_its_own_defaults() -> None:
     for too_many in ({"eval_per_level": 200}, {"eval_per_level": 47, "skills": list(MATH_V1_FIRST_SKILLS)}):
         with pytest.raises(ValueError, match="eval_per_level"):
             gym.make("TeachGym/Math-v1", **too_many)
+
+
+def test_cem_mix_learns_from_the_reward_and_keeps_the_elite(tmp_path) -> None:
+    from benchmarks import cem_mix
+
+    kwargs = '{"horizon": 1, "examples_per_step": 16, "eval_per_level": 4}'
+    out = tmp_path / "cem.json"
+    argv = ["--kwargs", kwargs, "--generations", "2", "--population", "3", "--elite", "1", "--workers", "1"]
+    result = cem_mix.main([*argv, "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    assert [g["seed"] for g in result["curve"]] == [1000, 1001] and all(len(g["gains"]) == 3 for g in result["curve"])
+    for g in result["curve"]:
+        assert g["best_gain"] == pytest.approx(max(g["gains"]), abs=1e-5)
+        assert g["mean_gain"] == pytest.approx(np.mean(g["gains"]), abs=1e-5)
+    # with an elite of one, the search moves to the best candidate: the final mix is the last generation's best
+    assert result["final_mix"] == pytest.approx(result["curve"][-1]["best_mix"], abs=2e-4)
+    assert sum(result["final_mix"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert result["skills"] == list(MATH_V1_SKILLS)
+    # the same seeds give the same search
+    assert cem_mix.main(argv)["final_mix"] == result["final_mix"]
