@@ -6,14 +6,15 @@ transformer; this builds the same recipe (the same base skills, schedule and num
 ``benchmarks/results/code-transfer/code-base-wide.safetensors``. ``--family math-v1``: Math-v1's base
 (``math-base-long``, 3 layers of 128) rebuilt by its recipe at 3 layers of 192 (1.45M parameters, 2.2x),
 into ``benchmarks/results/math-v1-transfer/math-base-wide.safetensors``. Either prints both bases' test
-accuracy per skill on the family's env. The suites ``code-transfer`` and ``math-v1-transfer`` then run the
-published teachers on it (``checkpoint=`` that file) on seeds of the published suite, so the two rankings
+accuracy per skill on the family's env. The suites ``code-transfer``, ``math-v1-transfer`` (Math-v1's
+first defaults) and ``math-v1b-transfer`` (its revised ones) then run the published teachers on it
+(``checkpoint=`` that file) on seeds of the published suite, so the two rankings
 can be set side by side:
 
     python benchmarks/transfer.py --family code      # 10-17 minutes on one core
     python benchmarks/results.py --suite code-transfer --workers 2
     python benchmarks/transfer.py --family math-v1   # about an hour on one core
-    python benchmarks/results.py --suite math-v1-transfer --workers 2
+    python benchmarks/results.py --suite math-v1b-transfer --workers 2
 """
 
 from __future__ import annotations

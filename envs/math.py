@@ -483,10 +483,12 @@ class MathV1Env(MathStoriesEnv):
     story 384 examples and crosses little, a teacher that finds the three gives them about 1,000 each.
     Published (suite ``math20-v1b``, seeds 60-79, chosen on seeds 100-107): uniform gains +3.26 points;
     ``spread`` over the open skills within reach (``done=0.5, patience=2, ready=0.3``) +7.98, 2.45x
-    uniform's, paired +4.73 [+4.02, +5.30]; the hindsight mix on the three stories +8.43 (+5.17); the
-    learning teacher ``ucb`` +3.97, paired +0.71 [+0.27, +1.16]; all data on a mastered skill -0.67.
-    Kendall's tau between seed halves 0.93. A step's reward carries 0.5 points of evaluation noise
-    (``benchmarks/noise.py``).
+    uniform's, paired +4.73 [+4.02, +5.30]; the hindsight mix on the three stories +8.43 (+5.17); a
+    static mix learnt from the reward on training seeds (``benchmarks/cem_mix.py``) +6.02, paired +2.77
+    [+2.02, +3.56]; the bandit ``ucb`` +3.97, paired +0.71 [+0.27, +1.16]; all data on a mastered skill
+    -0.67. Kendall's tau between seed halves 0.94. A step's reward carries 0.58 points of evaluation
+    noise against a median |reward| of 1.79 for spread (``benchmarks/noise.py``). Not reached: a
+    state-aware teacher at +5 points.
 
     ## Action Space
     As Math-v0: ``Box(-1, 1, (num_skills,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
