@@ -33,12 +33,23 @@ def topological_order(skills) -> list[int]:
 ABSENT = ("met", "unmet")
 
 
+def check_absent(absent: str) -> str:
+    """``absent`` if it is one of ``ABSENT`` (how ``within_reach`` counts a prerequisite the env lacks)."""
+    if absent not in ABSENT:
+        raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
+    return absent
+
+
+def easiest_level(observation: Any, k: int) -> np.ndarray:
+    """Per skill, the val accuracy of its easiest level (from a skill-list observation's ``level_accuracy``)."""
+    return np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(k, -1)[:, 0]
+
+
 def within_reach(skills, easiest: np.ndarray, ready: float, absent: str = "met") -> np.ndarray:
     """Per skill: every prerequisite has accuracy >= ``ready`` on its easiest level. A prerequisite that is
     not among ``skills`` (the env neither measures nor teaches it) counts as met (``absent="met"``) or as
     unmet (``"unmet"``: a skill that needs it is out of reach)."""
-    if absent not in ABSENT:
-        raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
+    check_absent(absent)
     names = [s.name for s in skills]
 
     def met(p: str) -> bool:
@@ -139,10 +150,8 @@ class FrontierTeacher(_Base):
         min_gain: float = 0.1,
         absent: str = "met",
     ):
-        if absent not in ABSENT:
-            raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
         self.ready, self.rehearsal, self.patience, self.min_gain = ready, rehearsal, patience, min_gain
-        self.absent = absent
+        self.absent = check_absent(absent)
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
@@ -150,7 +159,7 @@ class FrontierTeacher(_Base):
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
-        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+        easiest = easiest_level(observation, len(acc))
         reach = within_reach(self.skills, easiest, self.ready, self.absent)
         if self.give_up is not None:
             reach &= ~self.give_up.check(acc)
@@ -198,9 +207,7 @@ class SpreadTeacher(_Base):
         if watch not in ("mean", "easiest"):
             raise ValueError(f"watch must be 'mean' or 'easiest', got {watch!r}")
         self.done, self.rehearsal, self.patience, self.min_gain = done, rehearsal, patience, min_gain
-        if absent not in ABSENT:
-            raise ValueError(f"absent must be one of {ABSENT}, got {absent!r}")
-        self.recent, self.watch, self.ready, self.absent = bool(recent), watch, ready, absent
+        self.recent, self.watch, self.ready, self.absent = bool(recent), watch, ready, check_absent(absent)
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)
@@ -208,12 +215,10 @@ class SpreadTeacher(_Base):
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
-        watched = acc
-        if self.watch == "easiest":
-            watched = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+        easiest = easiest_level(observation, len(acc))
+        watched = easiest if self.watch == "easiest" else acc
         todo = acc < self.done
         if self.ready is not None:
-            easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
             todo &= within_reach(self.skills, easiest, self.ready, self.absent)
         open_ = todo & ~self.give_up.check(watched)
         if not open_.any():
@@ -423,7 +428,7 @@ class FocusTeacher(_Base):
 
     def act(self, observation: Any) -> np.ndarray:
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
-        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(acc), -1)[:, 0]
+        easiest = easiest_level(observation, len(acc))
         if self.current is not None:
             if acc[self.current] >= self.best + self.min_gain:
                 self.best, self.idle = acc[self.current], 0

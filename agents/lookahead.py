@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from teachgym.agents.heuristics import within_reach
+from teachgym.agents.heuristics import easiest_level, within_reach
 from teachgym.interfaces.base import weights_to_action
 
 
@@ -69,7 +69,7 @@ class LookaheadTeacher:
         if self.best is not None:
             out.append(self.best)
         acc = np.asarray(observation["accuracy"], dtype=np.float64)
-        easiest = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(k, -1)[:, 0]
+        easiest = easiest_level(observation, k)
         open_ = within_reach(self.skills, easiest, self.ready) & (acc < 1.0)
         for i in [i for i in np.argsort(acc, kind="stable") if open_[i]][: self.top_k]:
             w = np.full(k, (1.0 - self.focus) / k)

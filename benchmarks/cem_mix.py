@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from teachgym.agents.bandits import softmax
+
 _ENVS: dict[str, Any] = {}  # per process: an env per (id, kwargs), built once
 
 
@@ -48,11 +50,6 @@ def _episode(job: tuple[str, dict[str, Any], dict[str, float], int]) -> float:
     if key not in _ENVS:
         _ENVS[key] = gym.make(env_id, **kwargs)
     return run_episode(_ENVS[key], make_agent("fixed", weights=weights), seed=seed).gain
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

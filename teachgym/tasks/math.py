@@ -473,7 +473,7 @@ class MathTask:
         if not isinstance(per_level, Integral) or per_level < 0:
             raise ValueError(f"per_level must be a non-negative integer, got {per_level!r}")
         names = None if skills is None else frozenset(skills)
-        key = (int(per_level), int(seed)) if names is None else (int(per_level), int(seed), names)
+        key = (int(per_level), int(seed), names)
         if key not in self._splits:
             val: list[Example] = []
             test: list[Example] = []
