@@ -159,6 +159,22 @@ def test_spread_teacher_watching_the_easiest_level_keeps_a_skill_that_rises_ther
     assert by_watch["easiest"][a] > 5 * by_watch["easiest"][b]  # a's easiest level rose 0.3: kept, b dropped
 
 
+def test_spread_teacher_can_count_a_skill_learnt_by_its_easiest_level(env):
+    names = [s.name for s in env.unwrapped.task.skills]
+    known = {n: 0.9 for n in names[:4]}
+    a, b = names[4], names[5]  # a: easiest level 0.9, harder levels 0 (mean 0.3); b: all at 0.3
+    obs = obs_with({**known, b: 0.3}, env)
+    obs["level_accuracy"][3 * names.index(a) : 3 * names.index(a) + 3] = [0.9, 0.0, 0.0]
+    obs["accuracy"][names.index(a)] = 0.3
+    by = {}
+    for done_on in ("mean", "easiest"):
+        teacher = make_agent("spread", done=0.85, done_on=done_on)
+        teacher.reset(env, seed=0)
+        by[done_on] = dict(zip(names, weights(teacher.act(obs)), strict=True))
+    assert by["mean"][a] == pytest.approx(by["mean"][b]) and by["mean"][a] > 5 * by["mean"][names[0]]
+    assert by["easiest"][a] == pytest.approx(by["easiest"][names[0]]) and by["easiest"][b] > 5 * by["easiest"][a]
+
+
 def test_teachers_can_count_a_prerequisite_the_env_lacks_as_unknown():
     from teachgym.agents.heuristics import within_reach
 
@@ -198,7 +214,12 @@ def test_teachers_can_count_a_prerequisite_the_env_lacks_as_unknown():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"rehearsal": 1.5}, "rehearsal"), ({"patience": 0}, "patience"), ({"watch": "hardest"}, "watch")],
+    [
+        ({"rehearsal": 1.5}, "rehearsal"),
+        ({"patience": 0}, "patience"),
+        ({"watch": "hardest"}, "watch"),
+        ({"done_on": "max"}, "done_on"),
+    ],
 )
 def test_spread_teacher_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
