@@ -210,13 +210,12 @@ class SpreadTeacher(_Base):
             raise ValueError(f"rehearsal must be a share in [0, 1], got {rehearsal}")
         if patience < 1:
             raise ValueError(f"patience must be a number of steps >= 1, got {patience}")
-        if watch not in ("mean", "easiest"):
-            raise ValueError(f"watch must be 'mean' or 'easiest', got {watch!r}")
-        if done_on not in ("mean", "easiest"):
-            raise ValueError(f"done_on must be 'mean' or 'easiest', got {done_on!r}")
-        self.done_on = done_on
+        for name, value in (("watch", watch), ("done_on", done_on)):
+            if value not in ("mean", "easiest"):
+                raise ValueError(f"{name} must be 'mean' or 'easiest', got {value!r}")
         self.done, self.rehearsal, self.patience, self.min_gain = done, rehearsal, patience, min_gain
         self.recent, self.watch, self.ready, self.absent = bool(recent), watch, ready, check_absent(absent)
+        self.done_on = done_on
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -172,8 +173,6 @@ def test_evaluation_ci_is_the_leaderboard_bootstrap():
 
 
 def test_the_shipped_math_v1_ppo_teacher_skips_the_skills_out_of_reach():
-    from pathlib import Path
-
     path = Path(__file__).parent.parent / "benchmarks" / "results" / "math-v1-ppo.zip"
     env = gym.make("TeachGym/Math-v1", horizon=1, examples_per_step=16, eval_per_level=4)
     teacher = make_agent("sb3", path=str(path))
@@ -182,7 +181,8 @@ def test_the_shipped_math_v1_ppo_teacher_skips_the_skills_out_of_reach():
     action = teacher.act(obs)
     assert env.action_space.contains(action)
     names = [s.name for s in env.unwrapped.task.skills]
-    share = dict(zip(names, (action + 1) / 2 / ((action + 1) / 2).sum(), strict=True))
+    weights = (action + 1) / 2
+    share = dict(zip(names, weights / weights.sum(), strict=True))
     # what it learnt from the reward (benchmarks/results/math-v1-ppo.md): nothing for div and lin, whose
     # prerequisites the student lacks, and most of the data for the three stories
     assert share["div"] < 0.02 and share["lin"] < 0.02
