@@ -17,6 +17,7 @@ from teachgym.students.vlm import (
     VLMConfig,
     VLMEncoded,
     WordTokenizer,
+    build_model,
     checkpoint_config,
     vqa_vocabulary,
 )
@@ -192,3 +193,53 @@ def test_errors_name_the_problem(examples):
         s.encode(examples[:2], weight=-1.0)
     with pytest.raises(ValueError, match="multiple of patch_size"):
         VLMConfig(image_size=60)
+
+
+def test_vision_position_std_sets_the_initial_position_embeddings():
+    def position_embeddings(config: VLMConfig) -> torch.Tensor:
+        return build_model(config, seed=3).model.vision_model.embeddings.position_embedding.weight.detach()
+
+    default = position_embeddings(VLMConfig())
+    wide = position_embeddings(VLMConfig(vision_position_std=0.5))
+    assert 0.015 < float(default.std()) < 0.025  # transformers' init
+    assert 0.45 < float(wide.std()) < 0.55
+    assert torch.equal(wide, position_embeddings(VLMConfig(vision_position_std=0.5)))  # seeded
+    config = VLMConfig(vision_position_std=0.5)
+    assert VLMConfig.from_json(config.to_json()) == config
+    for bad in (0, -0.1, float("nan"), True, "0.5"):
+        with pytest.raises(ValueError, match=r"vision_position_std must be None or a number in \(0, 100\)"):
+            VLMConfig(vision_position_std=bad)
+
+
+def test_only_wide_position_embeddings_let_the_student_learn_where_an_object_is(task):
+    """Trained from scratch on ``where is the object?`` (one object; the answer is its quadrant), the student
+    built with transformers' init (position embeddings of sd 0.02) stays at chance, its training data
+    included; built with ``vision_position_std=0.5`` it answers the val items."""
+    val = [e for e in task.splits(48, 0)[0] if e.skill == "position" and e.level == 0]
+    accuracy = {}
+    for std in (None, 0.5):
+        s = VisionLanguageStudent(VLMConfig(vision_position_std=std), image_of=render, lr=1e-3, batch_size=32, seed=0)
+        s.reset(0)
+        rng = np.random.default_rng(0)
+        for _ in range(14):
+            s.train(task.generate("position", 0, 512, rng))
+        accuracy[std] = float(np.mean(s.evaluate(val)[0]))
+    assert len(val) == 48
+    assert accuracy[0.5] >= 0.9, accuracy
+    assert accuracy[None] <= 0.5, accuracy
+
+
+def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, capsys):
+    from benchmarks import vqa_capacity
+
+    path = tmp_path / "probe.safetensors"
+    vqa_capacity.main(
+        ["--skills", "colour", "--updates", "32", "--every", "16", "--position-std", "0.5", "--save", str(path)]
+    )
+    out = capsys.readouterr().out
+    assert "update 16 " in out and "update 32 " in out
+    assert "colour:" in out and "logic:" in out  # every skill is scored, the trained one and the others
+    assert checkpoint_config(path).vision_position_std == 0.5
+    with pytest.raises(SystemExit):
+        vqa_capacity.main(["--skills", "colour", "colours"])
+    assert "unknown skills ['colours']" in capsys.readouterr().err
