@@ -106,9 +106,11 @@ def main() -> None:
     parser.add_argument("--eval-per-level", type=int, default=16)
     parser.add_argument("--levels", type=int, nargs="+", default=None, help="train and score only these levels")
     parser.add_argument("--checkpoint", default=None, help="another base checkpoint of the family's student")
+    parser.add_argument("--base-skills", nargs="+", default=None, help="skills rehearsed (default: the base's)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     make_task, base_skills, defaults, make = FAMILIES[args.family]
+    base_skills = tuple(args.base_skills or base_skills)
     task = make_task()
     skills = args.skills or [s.name for s in task.skills if s.name not in base_skills]
     lr = defaults["lr"] if args.lr is None else args.lr
@@ -134,6 +136,7 @@ def main() -> None:
         + (f" --after-examples {args.after_examples}" if args.after and args.after_examples != 2048 else "")
         + (f" --levels {' '.join(map(str, args.levels))}" if args.levels else "")
         + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
+        + (f" --base-skills {' '.join(args.base_skills)}" if args.base_skills else "")
         + (f" --lr {args.lr}" if args.lr is not None else "")
         + (f" --batch-size {args.batch_size}" if args.batch_size is not None else "")
         + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")

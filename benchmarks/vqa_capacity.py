@@ -1,0 +1,92 @@
+"""What the tiny vision-language student can learn at all: train a freshly built student on a set of VQA
+skills with the VQA base's pretraining schedule (``teachgym.envs.checkpoints.VQA_BASE_SCHEDULE``: batches of
+64, warm-up, a cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level every
+``--every`` updates; ``--save`` writes the student as a checkpoint that ``benchmarks/curves.py --family vqa
+--checkpoint`` (and the VQA envs' ``checkpoint=``) start from.
+
+    python benchmarks/vqa_capacity.py --skills all --updates 4000            # a ceiling: every skill trained
+    python benchmarks/vqa_capacity.py --skills colour shape size position --position-std 0.5 --save base.safetensors
+
+A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items per level, teacher-forced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from teachgym.envs.checkpoints import VQA_BASE_SCHEDULE
+from teachgym.students.pretrain import schedule_lr
+from teachgym.students.vlm import VisionLanguageStudent, VLMConfig
+from teachgym.tasks.vqa import VQATask, render
+
+CHUNK = 16  # updates per batch of generated data
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skills", nargs="+", default=["all"], help="skills trained (all levels); all: every one")
+    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--every", type=int, default=1000, help="evaluate every this many updates")
+    parser.add_argument("--position-std", type=float, default=None, help="VLMConfig.vision_position_std")
+    parser.add_argument("--layers", type=int, default=None, help="text-model layers (default: VLMConfig's)")
+    parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (default: VLMConfig's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", default=None, help="write the trained student here")
+    args = parser.parse_args(argv)
+    task = VQATask()
+    names = [s.name for s in task.skills]
+    skills = names if args.skills == ["all"] else args.skills
+    unknown = sorted(set(skills) - set(names))
+    if unknown:
+        parser.error(f"unknown skills {unknown}; the VQA skills are {', '.join(names)}")
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    shape = {} if args.layers is None else {"num_layers": args.layers}
+    base = VLMConfig()
+    for name in ("hidden_size", "intermediate_size", "vision_hidden_size", "vision_intermediate_size"):
+        shape[name] = getattr(base, name) * args.width
+    config = VLMConfig(vision_position_std=args.position_std, **shape)
+    schedule = VQA_BASE_SCHEDULE
+    student = VisionLanguageStudent(
+        config, image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=args.seed
+    )
+    student.reset(args.seed)
+    rng = np.random.default_rng(args.seed)
+    val, _ = task.splits(16, 0)
+    cells = [(s, level) for s in skills for level in range(task.num_levels)]
+    batch = schedule["batch_size"]
+    t0 = time.perf_counter()
+    print(
+        f"{', '.join(skills)}: {args.updates} updates of {batch}; text layers {config.num_layers}, "
+        f"hidden {config.hidden_size} (vision {config.vision_hidden_size}), "
+        f"vision_position_std {config.vision_position_std}"
+    )
+    for done in range(0, args.updates, CHUNK):
+        per_cell = math.ceil(CHUNK * batch / len(cells))
+        data = student.encode([e for s, level in cells for e in task.generate(s, level, per_cell, rng)])
+        student.lr = schedule_lr(done, CHUNK, args.updates, schedule["lr"], schedule["final_lr"], schedule["warmup"])
+        stats = student.train(data.take(rng.permutation(len(data))[: CHUNK * batch]))
+        if (done + CHUNK) // args.every > done // args.every or done + CHUNK >= args.updates:
+            right = np.asarray(student.evaluate(val)[0], dtype=float)
+            rows = [
+                f"{name}:"
+                + "/".join(
+                    f"{right[[e.skill == name and e.level == level for e in val]].mean():.2f}"
+                    for level in range(task.num_levels)
+                )
+                for name in names
+            ]
+            elapsed = time.perf_counter() - t0
+            print(f"update {done + CHUNK}  loss {stats.loss:.3f}  {elapsed:.0f}s\n  " + " ".join(rows), flush=True)
+    if args.save:
+        student.save(args.save)
+        print(f"wrote {args.save}")
+
+
+if __name__ == "__main__":
+    main()
