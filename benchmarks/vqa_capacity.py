@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--position-std", type=float, default=None, help="VLMConfig.vision_position_std")
     parser.add_argument("--layers", type=int, default=None, help="text-model layers (default: VLMConfig's)")
     parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (default: VLMConfig's)")
+    parser.add_argument("--patch", type=int, default=None, help="patch_size (default: VLMConfig's, 8)")
+    parser.add_argument("--scale", type=int, default=None, help="scale_factor (default: VLMConfig's, 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", default=None, help="write the trained student here")
     args = parser.parse_args(argv)
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     base = VLMConfig()
     for name in ("hidden_size", "intermediate_size", "vision_hidden_size", "vision_intermediate_size"):
         shape[name] = getattr(base, name) * args.width
+    for name, value in (("patch_size", args.patch), ("scale_factor", args.scale)):
+        if value is not None:
+            shape[name] = value
     config = VLMConfig(vision_position_std=args.position_std, **shape)
     schedule = VQA_BASE_SCHEDULE
     student = VisionLanguageStudent(
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     print(
         f"{', '.join(skills)}: {args.updates} updates of {batch}; text layers {config.num_layers}, "
-        f"hidden {config.hidden_size} (vision {config.vision_hidden_size}), "
+        f"hidden {config.hidden_size} (vision {config.vision_hidden_size}), {config.n_image_tokens} image tokens, "
         f"vision_position_std {config.vision_position_std}"
     )
     for done in range(0, args.updates, CHUNK):
