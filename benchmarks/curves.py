@@ -112,6 +112,9 @@ def main() -> None:
     make_task, base_skills, defaults, make = FAMILIES[args.family]
     base_skills = tuple(args.base_skills or base_skills)
     task = make_task()
+    unknown = sorted(set(base_skills) - {s.name for s in task.skills})
+    if unknown:
+        parser.error(f"unknown --base-skills {unknown}; the {args.family} skills are {[s.name for s in task.skills]}")
     skills = args.skills or [s.name for s in task.skills if s.name not in base_skills]
     lr = defaults["lr"] if args.lr is None else args.lr
     rehearsal = defaults["rehearsal"] if args.rehearsal is None else args.rehearsal

@@ -4,7 +4,7 @@ skills with the VQA base's pretraining schedule (``teachgym.envs.checkpoints.VQA
 ``--every`` updates; ``--save`` writes the student as a checkpoint that ``benchmarks/curves.py --family vqa
 --checkpoint`` (and the VQA envs' ``checkpoint=``) start from.
 
-    python benchmarks/vqa_capacity.py --skills all --updates 4000            # a ceiling: every skill trained
+    python benchmarks/vqa_capacity.py --skills all --updates 8000 --every 1000   # a ceiling: every skill trained
     python benchmarks/vqa_capacity.py --skills colour shape size position --position-std 0.5 --save base.safetensors
 
 A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items per level, teacher-forced).
@@ -30,8 +30,8 @@ CHUNK = 16  # updates per batch of generated data
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skills", nargs="+", default=["all"], help="skills trained (all levels); all: every one")
-    parser.add_argument("--updates", type=int, default=3000)
-    parser.add_argument("--every", type=int, default=1000, help="evaluate every this many updates")
+    parser.add_argument("--updates", type=int, default=3008, help=f"AdamW updates, a multiple of {CHUNK}")
+    parser.add_argument("--every", type=int, default=1000, help="evaluate at the first update at or past each multiple")
     parser.add_argument("--position-std", type=float, default=None, help="VLMConfig.vision_position_std")
     parser.add_argument("--layers", type=int, default=None, help="text-model layers (default: VLMConfig's)")
     parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (default: VLMConfig's)")
@@ -46,6 +46,13 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(skills) - set(names))
     if unknown:
         parser.error(f"unknown skills {unknown}; the VQA skills are {', '.join(names)}")
+    for name, value, rule in (
+        ("--updates", args.updates, args.updates > 0 and args.updates % CHUNK == 0),
+        ("--every", args.every, args.every > 0),
+        ("--width", args.width, args.width > 0),
+    ):
+        if not rule:
+            parser.error(f"{name} must be a positive integer (--updates: a multiple of {CHUNK}), got {value}")
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     shape = {} if args.layers is None else {"num_layers": args.layers}
@@ -55,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in (("patch_size", args.patch), ("scale_factor", args.scale)):
         if value is not None:
             shape[name] = value
-    config = VLMConfig(vision_position_std=args.position_std, **shape)
+    try:
+        config = VLMConfig(vision_position_std=args.position_std, **shape)
+    except ValueError as e:
+        parser.error(str(e))
     schedule = VQA_BASE_SCHEDULE
     student = VisionLanguageStudent(
         config, image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=args.seed
@@ -76,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         data = student.encode([e for s, level in cells for e in task.generate(s, level, per_cell, rng)])
         student.lr = schedule_lr(done, CHUNK, args.updates, schedule["lr"], schedule["final_lr"], schedule["warmup"])
         stats = student.train(data.take(rng.permutation(len(data))[: CHUNK * batch]))
-        if (done + CHUNK) // args.every > done // args.every or done + CHUNK >= args.updates:
+        if (done + CHUNK) // args.every > done // args.every or done + CHUNK == args.updates:
             right = np.asarray(student.evaluate(val)[0], dtype=float)
             rows = [
                 f"{name}:"

@@ -206,11 +206,14 @@ def test_vision_position_std_sets_the_initial_position_embeddings():
     assert torch.equal(wide, position_embeddings(VLMConfig(vision_position_std=0.5)))  # seeded
     config = VLMConfig(vision_position_std=0.5)
     assert VLMConfig.from_json(config.to_json()) == config
+    assert "vision_position_std" not in VLMConfig().to_json()  # configs written before the field read the same
+    assert VLMConfig.from_json(VLMConfig().to_json()) == VLMConfig()
     for bad in (0, -0.1, float("nan"), True, "0.5"):
         with pytest.raises(ValueError, match=r"vision_position_std must be None or a number in \(0, 100\)"):
             VLMConfig(vision_position_std=bad)
 
 
+@pytest.mark.slow
 def test_only_wide_position_embeddings_let_the_student_learn_where_an_object_is(task):
     """Trained from scratch on ``where is the object?`` (one object; the answer is its quadrant), the student
     built with transformers' init (position embeddings of sd 0.02) stays at chance, its training data
@@ -240,6 +243,12 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
     assert "update 16 " in out and "update 32 " in out
     assert "colour:" in out and "logic:" in out  # every skill is scored, the trained one and the others
     assert checkpoint_config(path).vision_position_std == 0.5
-    with pytest.raises(SystemExit):
-        vqa_capacity.main(["--skills", "colour", "colours"])
-    assert "unknown skills ['colours']" in capsys.readouterr().err
+    for argv, message in (
+        (["--skills", "colour", "colours"], "unknown skills ['colours']"),
+        (["--updates", "100"], "--updates must be a positive integer (--updates: a multiple of 16), got 100"),
+        (["--every", "0"], "--every must be a positive integer"),
+        (["--patch", "7"], "must be a multiple of patch_size"),
+    ):
+        with pytest.raises(SystemExit):
+            vqa_capacity.main(argv)
+        assert message in capsys.readouterr().err

@@ -134,8 +134,9 @@ class VLMConfig:
     # init, 0.02). At 0.02 a patch's position is a small fraction of its content after the encoder's layer
     # norms, and the student cannot learn where an object is: trained from scratch on "where is the
     # object?" (one object, four quadrants) it stays at chance, train accuracy included, after 15K
-    # examples; at 0.5 it answers every val item after 4.6K. Only a freshly built model reads it (a
-    # checkpoint brings its own embeddings).
+    # examples; at 0.5 it scores 0.94-1.00 from 4.6K on. Only a freshly built model reads it (a
+    # checkpoint brings its own embeddings; ``to_json`` leaves the field out when None, so files written
+    # without it stay byte-identical and readable by older code).
     vision_position_std: float | None = None
 
     def __post_init__(self) -> None:
@@ -188,7 +189,10 @@ class VLMConfig:
         )
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        fields = asdict(self)
+        if fields["vision_position_std"] is None:
+            del fields["vision_position_std"]
+        return json.dumps(fields)
 
     @classmethod
     def from_json(cls, text: str) -> VLMConfig:
