@@ -1,6 +1,6 @@
 """What the tiny vision-language student can learn at all: train a freshly built student on a set of VQA
-skills with the VQA base's pretraining schedule (``teachgym.envs.checkpoints.VQA_BASE_SCHEDULE``: batches of
-64, warm-up, a cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level every
+skills as the VQA base is built (``teachgym.envs.checkpoints.build_vqa_base``: batches of 64, warm-up, a
+cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level every
 ``--every`` updates; ``--save`` writes the student as a checkpoint that ``benchmarks/curves.py --family vqa
 --checkpoint`` (and the VQA envs' ``checkpoint=``) start from.
 
@@ -13,18 +13,18 @@ A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items pe
 from __future__ import annotations
 
 import argparse
-import math
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from teachgym.envs.checkpoints import VQA_BASE_SCHEDULE
-from teachgym.students.pretrain import schedule_lr
-from teachgym.students.vlm import VisionLanguageStudent, VLMConfig
-from teachgym.tasks.vqa import VQATask, render
+from teachgym.envs.checkpoints import VQA_BASE_CHUNK, VQA_BASE_SCHEDULE, build_vqa_base
+from teachgym.students.vlm import VLMConfig
+from teachgym.tasks.vqa import VQATask
 
-CHUNK = 16  # updates per batch of generated data
+CHUNK = VQA_BASE_CHUNK  # updates per batch of generated data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every", type=int, default=1000, help="evaluate at the first update at or past each multiple")
     parser.add_argument("--position-std", type=float, default=None, help="VLMConfig.vision_position_std")
     parser.add_argument("--layers", type=int, default=None, help="text-model layers (default: VLMConfig's)")
-    parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (default: VLMConfig's)")
+    parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (1: VLMConfig's)")
     parser.add_argument("--patch", type=int, default=None, help="patch_size (default: VLMConfig's, 8)")
     parser.add_argument("--scale", type=int, default=None, help="scale_factor (default: VLMConfig's, 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -54,7 +54,6 @@ def main(argv: list[str] | None = None) -> None:
         if not rule:
             parser.error(f"{name} must be a positive integer (--updates: a multiple of {CHUNK}), got {value}")
     torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
     shape = {} if args.layers is None else {"num_layers": args.layers}
     base = VLMConfig()
     for name in ("hidden_size", "intermediate_size", "vision_hidden_size", "vision_intermediate_size"):
@@ -66,41 +65,36 @@ def main(argv: list[str] | None = None) -> None:
         config = VLMConfig(vision_position_std=args.position_std, **shape)
     except ValueError as e:
         parser.error(str(e))
-    schedule = VQA_BASE_SCHEDULE
-    student = VisionLanguageStudent(
-        config, image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=args.seed
-    )
-    student.reset(args.seed)
-    rng = np.random.default_rng(args.seed)
     val, _ = task.splits(16, 0)
-    cells = [(s, level) for s in skills for level in range(task.num_levels)]
-    batch = schedule["batch_size"]
     t0 = time.perf_counter()
     print(
-        f"{', '.join(skills)}: {args.updates} updates of {batch}; text layers {config.num_layers}, "
-        f"hidden {config.hidden_size} (vision {config.vision_hidden_size}), {config.n_image_tokens} image tokens, "
-        f"vision_position_std {config.vision_position_std}"
+        f"{', '.join(skills)}: {args.updates} updates of {VQA_BASE_SCHEDULE['batch_size']}; text layers "
+        f"{config.num_layers}, hidden {config.hidden_size} (vision {config.vision_hidden_size}), "
+        f"{config.n_image_tokens} image tokens, vision_position_std {config.vision_position_std}"
     )
-    for done in range(0, args.updates, CHUNK):
-        per_cell = math.ceil(CHUNK * batch / len(cells))
-        data = student.encode([e for s, level in cells for e in task.generate(s, level, per_cell, rng)])
-        student.lr = schedule_lr(done, CHUNK, args.updates, schedule["lr"], schedule["final_lr"], schedule["warmup"])
-        stats = student.train(data.take(rng.permutation(len(data))[: CHUNK * batch]))
-        if (done + CHUNK) // args.every > done // args.every or done + CHUNK == args.updates:
-            right = np.asarray(student.evaluate(val)[0], dtype=float)
-            rows = [
-                f"{name}:"
-                + "/".join(
-                    f"{right[[e.skill == name and e.level == level for e in val]].mean():.2f}"
-                    for level in range(task.num_levels)
-                )
-                for name in names
-            ]
-            elapsed = time.perf_counter() - t0
-            print(f"update {done + CHUNK}  loss {stats.loss:.3f}  {elapsed:.0f}s\n  " + " ".join(rows), flush=True)
-    if args.save:
-        student.save(args.save)
-        print(f"wrote {args.save}")
+
+    def report(done: int, student, stats) -> None:
+        if done // args.every == (done - CHUNK) // args.every and done != args.updates:
+            return
+        right = np.asarray(student.evaluate(val)[0], dtype=float)
+        rows = [
+            f"{name}:"
+            + "/".join(
+                f"{right[[e.skill == name and e.level == level for e in val]].mean():.2f}"
+                for level in range(task.num_levels)
+            )
+            for name in names
+        ]
+        elapsed = time.perf_counter() - t0
+        print(f"update {done}  loss {stats.loss:.3f}  {elapsed:.0f}s\n  " + " ".join(rows), flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.save or Path(tmp) / "student.safetensors")
+        build_vqa_base(
+            out, seed=args.seed, updates=args.updates, verbose=False, skills=skills, config=config, report=report
+        )
+        if args.save:
+            print(f"wrote {args.save}")
 
 
 if __name__ == "__main__":

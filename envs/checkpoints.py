@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -154,16 +155,25 @@ VQA_BASE = CHECKPOINTS / "vqa-base.safetensors"
 VQA_BASE_SKILLS = ("colour", "shape", "size")
 VQA_BASE_UPDATES = 3000
 VQA_BASE_SCHEDULE = {"batch_size": 64, "lr": 6e-4, "final_lr": 2e-4, "warmup": 100}
+VQA_BASE_CHUNK = 16  # updates per batch of generated data
 
 
 def build_vqa_base(
-    out: str | Path | None = None, *, seed: int = 0, updates: int | None = None, verbose: bool = True
+    out: str | Path | None = None,
+    *,
+    seed: int = 0,
+    updates: int | None = None,
+    verbose: bool = True,
+    skills: Sequence[str] = VQA_BASE_SKILLS,
+    config: Any = None,
+    report: Callable[[int, Any, Any], None] | None = None,
 ) -> Path:
     """Rebuild the shipped VQA base checkpoint (weights + AdamW moments) and return its path.
 
-    A fresh ``VisionLanguageStudent`` (``VLMConfig()``) trained for ``VQA_BASE_UPDATES`` AdamW updates on
-    ``VQA_BASE_SKILLS`` (all levels, equal shares; warm-up, then a cosine from ``lr`` to ``final_lr``, the
-    rate the VQA envs continue at).
+    A fresh ``VisionLanguageStudent`` (``config``, None: ``VLMConfig()``) trained for ``VQA_BASE_UPDATES``
+    AdamW updates on ``skills`` (all levels, equal shares; warm-up, then a cosine from ``lr`` to
+    ``final_lr``, the rate the VQA envs continue at). ``report(updates_done, student, stats)``, if given,
+    is called after every chunk of 16 updates (``benchmarks/vqa_capacity.py`` evaluates there).
     """
     from teachgym.students.vlm import VisionLanguageStudent
     from teachgym.tasks.vqa import VQATask, render
@@ -175,12 +185,12 @@ def build_vqa_base(
     task = VQATask()
     torch.manual_seed(seed)
     student = VisionLanguageStudent(
-        image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=seed
+        config, image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=seed
     )
     student.reset(seed)
     rng = np.random.default_rng(seed)
-    cells = [(s, lv) for s in VQA_BASE_SKILLS for lv in range(task.num_levels)]
-    chunk, batch = 16, schedule["batch_size"]
+    cells = [(s, lv) for s in skills for lv in range(task.num_levels)]
+    chunk, batch = VQA_BASE_CHUNK, schedule["batch_size"]
     t0 = time.perf_counter()
     for done in range(0, updates, chunk):
         per_cell = math.ceil(chunk * batch / len(cells))
@@ -190,6 +200,8 @@ def build_vqa_base(
         stats = student.train(data.take(keep))
         if verbose and (done // chunk) % 32 == 0:
             print(f"update {done:6d}  loss {stats.loss:.4f}  lr {student.lr:.2e}  {time.perf_counter() - t0:6.1f}s")
+        if report is not None:
+            report(done + chunk, student, stats)
     student.save(path)
     return path
 
