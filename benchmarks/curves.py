@@ -91,7 +91,7 @@ def curve(task, student, val, skill, base_skills, chunks, chunk, rehearsal, afte
     return points, {s: accuracy(s) for s in base_skills}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--family", choices=sorted(FAMILIES), default="code")
     parser.add_argument("--skills", nargs="+", default=None, help="default: every skill the base does not know")
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None, help="another base checkpoint of the family's student")
     parser.add_argument("--base-skills", nargs="+", default=None, help="skills rehearsed (default: the base's)")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     make_task, base_skills, defaults, make = FAMILIES[args.family]
     base_skills = tuple(args.base_skills or base_skills)
     task = make_task()
@@ -142,6 +142,9 @@ def main() -> None:
         + (f" --base-skills {' '.join(args.base_skills)}" if args.base_skills else "")
         + (f" --lr {args.lr}" if args.lr is not None else "")
         + (f" --batch-size {args.batch_size}" if args.batch_size is not None else "")
+        + (f" --rehearsal {args.rehearsal}" if args.rehearsal is not None else "")
+        + (f" --seed {args.seed}" if args.seed != 0 else "")
+        + (f" --eval-per-level {args.eval_per_level}" if args.eval_per_level != 16 else "")
         + (f" --chunk {args.chunk} --chunks {args.chunks}" if (args.chunk, args.chunks) != (256, 16) else "")
         + "`",
         "",
