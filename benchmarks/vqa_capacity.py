@@ -8,6 +8,11 @@ cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level ev
     python benchmarks/vqa_capacity.py --skills colour shape size position --position-std 0.5 --save base.safetensors
 
 A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items per level, teacher-forced).
+The first row, ``prior``, is what answering from the question alone scores on the same items: for each
+question text, the answer most common among 4,000 generated examples of its cell (``question_prior``).
+Where a skill's accuracy sits at its prior, the student is not using the image.
+
+    python benchmarks/vqa_capacity.py --skills same --levels 0 --position-std 0.5 --updates 512 --every 64
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +30,54 @@ import torch
 from teachgym.envs.checkpoints import VQA_BASE_CHUNK, VQA_BASE_SCHEDULE, build_vqa_base
 from teachgym.students.vlm import VLMConfig
 from teachgym.tasks.vqa import VQATask
+from teachgym.types import Example
 
 CHUNK = VQA_BASE_CHUNK  # updates per batch of generated data
 
 
+def question_prior(task: VQATask, items: Sequence[Example], n: int = 4000, seed: int = 1) -> np.ndarray:
+    """Per item, whether the best blind guess is right: the answer most common for that exact question text
+    among ``n`` examples generated for the item's (skill, level) (for a question never generated, the
+    cell's most common answer). What a student that ignores the image can score at best, up to sampling."""
+    rng = np.random.default_rng(seed)
+    guesses: dict[tuple[str, int], tuple[dict[str, str], str]] = {}
+    right = np.zeros(len(items), dtype=bool)
+    for i, e in enumerate(items):
+        cell = (e.skill, e.level)
+        if cell not in guesses:
+            counts: dict[str, Counter] = defaultdict(Counter)
+            for g in task.generate(e.skill, e.level, n, rng):
+                counts[g.prompt][g.answer] += 1
+            overall = sum(counts.values(), Counter()).most_common(1)[0][0]
+            guesses[cell] = ({q: c.most_common(1)[0][0] for q, c in counts.items()}, overall)
+        best, overall = guesses[cell]
+        right[i] = best.get(e.prompt, overall) == e.answer
+    return right
+
+
+def cells_row(task: VQATask, items: Sequence[Example], right: np.ndarray, names: Sequence[str]) -> str:
+    """``skill:l0/l1/l2`` for every skill: the mean of ``right`` over each (skill, level) of ``items``."""
+    return " ".join(
+        f"{name}:"
+        + "/".join(
+            f"{right[[e.skill == name and e.level == level for e in items]].mean():.2f}"
+            for level in range(task.num_levels)
+        )
+        for name in names
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--skills", nargs="+", default=["all"], help="skills trained (all levels); all: every one")
+    parser.add_argument("--skills", nargs="+", default=["all"], help="skills trained; all: every one")
+    parser.add_argument("--levels", nargs="+", type=int, default=None, help="levels trained (default: all)")
     parser.add_argument("--updates", type=int, default=3008, help=f"AdamW updates, a multiple of {CHUNK}")
     parser.add_argument("--every", type=int, default=1000, help="evaluate at the first update at or past each multiple")
     parser.add_argument("--position-std", type=float, default=None, help="VLMConfig.vision_position_std")
     parser.add_argument("--layers", type=int, default=None, help="text-model layers (default: VLMConfig's)")
     parser.add_argument("--width", type=int, default=1, help="hidden sizes times this (1: VLMConfig's)")
+    parser.add_argument("--heads", type=int, default=None, help="text-model attention heads (default: VLMConfig's)")
+    parser.add_argument("--vision-layers", type=int, default=None, help="vision-encoder layers (default: VLMConfig's)")
     parser.add_argument("--patch", type=int, default=None, help="patch_size (default: VLMConfig's, 8)")
     parser.add_argument("--scale", type=int, default=None, help="scale_factor (default: VLMConfig's, 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -46,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(skills) - set(names))
     if unknown:
         parser.error(f"unknown skills {unknown}; the VQA skills are {', '.join(names)}")
+    if args.levels is not None and not set(args.levels) <= set(range(task.num_levels)):
+        parser.error(f"--levels must be among 0..{task.num_levels - 1}, got {args.levels}")
     for name, value, rule in (
         ("--updates", args.updates, args.updates > 0 and args.updates % CHUNK == 0),
         ("--every", args.every, args.every > 0),
@@ -54,11 +99,17 @@ def main(argv: list[str] | None = None) -> None:
         if not rule:
             parser.error(f"{name} must be a positive integer (--updates: a multiple of {CHUNK}), got {value}")
     torch.set_num_threads(1)
-    shape = {} if args.layers is None else {"num_layers": args.layers}
+    shape = {}
     base = VLMConfig()
     for name in ("hidden_size", "intermediate_size", "vision_hidden_size", "vision_intermediate_size"):
         shape[name] = getattr(base, name) * args.width
-    for name, value in (("patch_size", args.patch), ("scale_factor", args.scale)):
+    for name, value in (
+        ("num_layers", args.layers),
+        ("num_heads", args.heads),
+        ("vision_layers", args.vision_layers),
+        ("patch_size", args.patch),
+        ("scale_factor", args.scale),
+    ):
         if value is not None:
             shape[name] = value
     try:
@@ -67,31 +118,34 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(e))
     val, _ = task.splits(16, 0)
     t0 = time.perf_counter()
+    levels = "all levels" if args.levels is None else "levels " + ", ".join(map(str, sorted(set(args.levels))))
     print(
-        f"{', '.join(skills)}: {args.updates} updates of {VQA_BASE_SCHEDULE['batch_size']}; text layers "
-        f"{config.num_layers}, hidden {config.hidden_size} (vision {config.vision_hidden_size}), "
-        f"{config.n_image_tokens} image tokens, vision_position_std {config.vision_position_std}"
+        f"{', '.join(skills)} ({levels}): {args.updates} updates of {VQA_BASE_SCHEDULE['batch_size']}; text layers "
+        f"{config.num_layers} of {config.num_heads} heads, hidden {config.hidden_size} (vision "
+        f"{config.vision_hidden_size}, {config.vision_layers} layers), {config.n_image_tokens} image tokens, "
+        f"vision_position_std {config.vision_position_std}"
     )
+    print("prior (the question alone)\n  " + cells_row(task, val, question_prior(task, val), names), flush=True)
 
     def report(done: int, student, stats) -> None:
         if done // args.every == (done - CHUNK) // args.every and done != args.updates:
             return
-        right = np.asarray(student.evaluate(val)[0], dtype=float)
-        rows = [
-            f"{name}:"
-            + "/".join(
-                f"{right[[e.skill == name and e.level == level for e in val]].mean():.2f}"
-                for level in range(task.num_levels)
-            )
-            for name in names
-        ]
+        right = np.asarray(student.evaluate(val)[0], dtype=bool)
         elapsed = time.perf_counter() - t0
-        print(f"update {done}  loss {stats.loss:.3f}  {elapsed:.0f}s\n  " + " ".join(rows), flush=True)
+        row = cells_row(task, val, right, names)
+        print(f"update {done}  loss {stats.loss:.3f}  {elapsed:.0f}s\n  {row}", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.save or Path(tmp) / "student.safetensors")
         build_vqa_base(
-            out, seed=args.seed, updates=args.updates, verbose=False, skills=skills, config=config, report=report
+            out,
+            seed=args.seed,
+            updates=args.updates,
+            verbose=False,
+            skills=skills,
+            levels=args.levels,
+            config=config,
+            report=report,
         )
         if args.save:
             print(f"wrote {args.save}")

@@ -165,13 +165,14 @@ def build_vqa_base(
     updates: int | None = None,
     verbose: bool = True,
     skills: Sequence[str] = VQA_BASE_SKILLS,
+    levels: Sequence[int] | None = None,
     config: Any = None,
     report: Callable[[int, Any, Any], None] | None = None,
 ) -> Path:
     """Rebuild the shipped VQA base checkpoint (weights + AdamW moments) and return its path.
 
     A fresh ``VisionLanguageStudent`` (``config``, None: ``VLMConfig()``) trained for ``VQA_BASE_UPDATES``
-    AdamW updates on ``skills`` (all levels, equal shares; warm-up, then a cosine from ``lr`` to
+    AdamW updates on ``skills`` (at ``levels``, None: all; equal shares; warm-up, then a cosine from ``lr`` to
     ``final_lr``, the rate the VQA envs continue at). ``report(updates_done, student, stats)``, if given,
     is called after every chunk of 16 updates (``benchmarks/vqa_capacity.py`` evaluates there).
     """
@@ -189,7 +190,7 @@ def build_vqa_base(
     )
     student.reset(seed)
     rng = np.random.default_rng(seed)
-    cells = [(s, lv) for s in skills for lv in range(task.num_levels)]
+    cells = [(s, lv) for s in skills for lv in (range(task.num_levels) if levels is None else levels)]
     chunk, batch = VQA_BASE_CHUNK, schedule["batch_size"]
     t0 = time.perf_counter()
     for done in range(0, updates, chunk):

@@ -242,9 +242,11 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
     out = capsys.readouterr().out
     assert "update 16 " in out and "update 32 " in out
     assert "colour:" in out and "logic:" in out  # every skill is scored, the trained one and the others
+    assert out.index("prior (the question alone)") < out.index("update 16 ")
     assert checkpoint_config(path).vision_position_std == 0.5
     for argv, message in (
         (["--skills", "colour", "colours"], "unknown skills ['colours']"),
+        (["--levels", "0", "3"], "--levels must be among 0..2, got [0, 3]"),
         (["--updates", "100"], "--updates must be a positive integer (--updates: a multiple of 16), got 100"),
         (["--every", "0"], "--every must be a positive integer"),
         (["--patch", "7"], "must be a multiple of patch_size"),
@@ -252,3 +254,21 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
         with pytest.raises(SystemExit):
             vqa_capacity.main(argv)
         assert message in capsys.readouterr().err
+
+
+def test_the_question_prior_scores_a_blind_guess(task):
+    """``question_prior``: where the question says nothing of the answer (``what colour is the object?``, four
+    colours) a blind guess is right about a quarter of the time; where it does (``are both objects the same
+    colour?`` is mostly no) well over half; and the guess is the same for every item of one question."""
+    from benchmarks.vqa_capacity import question_prior
+
+    val = task.splits(48, 0)[0]
+    colour = [e for e in val if e.skill == "colour" and e.level == 0]
+    same = [e for e in val if e.skill == "same" and e.level == 0]
+    right = question_prior(task, colour + same)
+    assert right.dtype == bool and right.shape == (len(colour) + len(same),)
+    assert {e.prompt for e in colour} == {"what colour is the object?"}
+    guessed = {e.answer for e, r in zip(colour, right[: len(colour)], strict=True) if r}
+    assert len(guessed) == 1  # one question, one guess
+    assert right[: len(colour)].mean() <= 0.5
+    assert right[len(colour) :].mean() >= 0.6
