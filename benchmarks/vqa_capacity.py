@@ -9,8 +9,10 @@ cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level ev
 
 A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items per level, teacher-forced).
 The first row, ``prior``, is what answering from the question alone scores on the same items: for each
-question text, the answer most common among 4,000 generated examples of its cell (``question_prior``).
-Where a skill's accuracy sits at its prior, the student is not using the image.
+question text, the answer most common among 4,000 generated examples of its cell (``question_prior``),
+with the lowest training loss such a blind student can reach on the trained cells (``blind_loss``, from
+40,000 examples shared among them, at least 4,000 each).
+Where a skill's accuracy sits at its prior and the loss at that figure, the student is not using the image.
 
     python benchmarks/vqa_capacity.py --skills same --levels 0 --position-std 0.5 --updates 512 --every 64
 """
@@ -35,6 +37,14 @@ from teachgym.types import Example
 CHUNK = VQA_BASE_CHUNK  # updates per batch of generated data
 
 
+def answer_counts(task: VQATask, skill: str, level: int, n: int, rng: np.random.Generator) -> dict[str, Counter]:
+    """question text -> how often each answer came with it, among ``n`` examples generated for the cell."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for g in task.generate(skill, level, n, rng):
+        counts[g.prompt][g.answer] += 1
+    return counts
+
+
 def question_prior(task: VQATask, items: Sequence[Example], n: int = 4000, seed: int = 1) -> np.ndarray:
     """Per item, whether the best blind guess is right: the answer most common for that exact question text
     among ``n`` examples generated for the item's (skill, level) (for a question never generated, the
@@ -45,14 +55,28 @@ def question_prior(task: VQATask, items: Sequence[Example], n: int = 4000, seed:
     for i, e in enumerate(items):
         cell = (e.skill, e.level)
         if cell not in guesses:
-            counts: dict[str, Counter] = defaultdict(Counter)
-            for g in task.generate(e.skill, e.level, n, rng):
-                counts[g.prompt][g.answer] += 1
+            counts = answer_counts(task, e.skill, e.level, n, rng)
             overall = sum(counts.values(), Counter()).most_common(1)[0][0]
             guesses[cell] = ({q: c.most_common(1)[0][0] for q, c in counts.items()}, overall)
         best, overall = guesses[cell]
         right[i] = best.get(e.prompt, overall) == e.answer
     return right
+
+
+def blind_loss(task: VQATask, cells: Sequence[tuple[str, int]], n: int = 4000, seed: int = 1) -> float:
+    """The lowest training loss (nats per answer token, the student's loss) of a student that answers from
+    the question alone, on equal shares of ``cells``: the entropy of the answer given the question text,
+    summed over ``n`` generated examples per cell, over their answer tokens (the words and the end token).
+    A plug-in estimate, a little low where a cell has many distinct questions. A training loss at this
+    figure says the student does not use the image."""
+    rng = np.random.default_rng(seed)
+    entropy = tokens = 0.0
+    for skill, level in cells:
+        for answers in answer_counts(task, skill, level, n, rng).values():
+            m = np.array(list(answers.values()), dtype=float)
+            entropy -= float((m * np.log(m / m.sum())).sum())
+            tokens += sum(count * (len(answer.split()) + 1) for answer, count in answers.items())
+    return entropy / tokens
 
 
 def cells_row(task: VQATask, items: Sequence[Example], right: np.ndarray, names: Sequence[str]) -> str:
@@ -125,7 +149,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{config.vision_hidden_size}, {config.vision_layers} layers), {config.n_image_tokens} image tokens, "
         f"vision_position_std {config.vision_position_std}"
     )
-    print("prior (the question alone)\n  " + cells_row(task, val, question_prior(task, val), names), flush=True)
+    cells = [(s, lv) for s in skills for lv in (range(task.num_levels) if args.levels is None else set(args.levels))]
+    prior = cells_row(task, val, question_prior(task, val), names)
+    blind = blind_loss(task, cells, max(4000, 40_000 // len(cells)))
+    print(f"prior (the question alone; its training loss {blind:.3f})\n  {prior}", flush=True)
 
     def report(done: int, student, stats) -> None:
         if done // args.every == (done - CHUNK) // args.every and done != args.updates:

@@ -242,7 +242,7 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
     out = capsys.readouterr().out
     assert "update 16 " in out and "update 32 " in out
     assert "colour:" in out and "logic:" in out  # every skill is scored, the trained one and the others
-    assert out.index("prior (the question alone)") < out.index("update 16 ")
+    assert out.index("prior (the question alone; its training loss ") < out.index("update 16 ")
     assert checkpoint_config(path).vision_position_std == 0.5
     for argv, message in (
         (["--skills", "colour", "colours"], "unknown skills ['colours']"),
@@ -272,3 +272,15 @@ def test_the_question_prior_scores_a_blind_guess(task):
     assert len(guessed) == 1  # one question, one guess
     assert right[: len(colour)].mean() <= 0.5
     assert right[len(colour) :].mean() >= 0.6
+
+
+def test_the_blind_loss_is_the_answers_entropy_given_the_question(task):
+    """``blind_loss``: one question and four equally likely colours, each answer a word and the end token, is
+    ln(4) over two tokens; a question that mostly means no is cheaper to guess; two cells share the tokens."""
+    from benchmarks.vqa_capacity import blind_loss
+
+    colour = blind_loss(task, [("colour", 0)], n=8000)
+    assert colour == pytest.approx(np.log(4) / 2, abs=0.01)
+    same = blind_loss(task, [("same", 0)], n=8000)
+    assert same < colour - 0.2
+    assert blind_loss(task, [("colour", 0), ("same", 0)], n=8000) == pytest.approx((colour + same) / 2, abs=0.02)
