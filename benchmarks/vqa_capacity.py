@@ -8,11 +8,11 @@ cosine from 6e-4 to 2e-4) and print the val accuracy of every skill and level ev
     python benchmarks/vqa_capacity.py --skills colour shape size position --position-std 0.5 --save base.safetensors
 
 A row of the output is ``skill: level0/level1/level2`` val accuracy (16 items per level, teacher-forced).
-The first row, ``prior``, is what answering from the question alone scores on the same items: for each
-question text, the answer most common among 4,000 generated examples of its cell (``question_prior``),
-with the lowest training loss such a blind student can reach on the trained cells (``blind_loss``, from
-40,000 examples shared among them, at least 4,000 each).
-Where a skill's accuracy sits at its prior and the loss at that figure, the student is not using the image.
+The first row, ``prior``, is what answering from the question alone can expect on the same items: for each
+question text, the share of its most common answer among 4,000 generated examples of its cell
+(``question_prior``), with the lowest training loss such a blind student can reach on the trained cells
+(``blind_loss``, from 40,000 examples shared among them, at least 4,000 each). Where a skill's accuracy
+sits at its prior and the loss at that figure, the student is not using the image.
 
     python benchmarks/vqa_capacity.py --skills same --levels 0 --position-std 0.5 --updates 512 --every 64
 """
@@ -45,22 +45,32 @@ def answer_counts(task: VQATask, skill: str, level: int, n: int, rng: np.random.
     return counts
 
 
+def cell_rng(task: VQATask, skill: str, level: int, seed: int) -> np.random.Generator:
+    """A generator of its own for each (skill, level), so that a cell's blind figures do not depend on which
+    other cells were drawn before it."""
+    return np.random.default_rng([seed, [s.name for s in task.skills].index(skill), level])
+
+
 def question_prior(task: VQATask, items: Sequence[Example], n: int = 4000, seed: int = 1) -> np.ndarray:
-    """Per item, whether the best blind guess is right: the answer most common for that exact question text
-    among ``n`` examples generated for the item's (skill, level) (for a question never generated, the
-    cell's most common answer). What a student that ignores the image can score at best, up to sampling."""
-    rng = np.random.default_rng(seed)
-    guesses: dict[tuple[str, int], tuple[dict[str, str], str]] = {}
-    right = np.zeros(len(items), dtype=bool)
+    """Per item, how often the best guess from its question text alone is right: the largest share any one
+    answer has among the examples generated with that question, of ``n`` for the item's (skill, level) (for a
+    question never generated, the cell's largest share). Its mean over items is what a student that ignores
+    the image can expect to score at best; it does not depend on which answer a near 50/50 question's
+    sample happens to favour."""
+    shares: dict[tuple[str, int], tuple[dict[str, float], float]] = {}
+    out = np.zeros(len(items))
     for i, e in enumerate(items):
         cell = (e.skill, e.level)
-        if cell not in guesses:
-            counts = answer_counts(task, e.skill, e.level, n, rng)
-            overall = sum(counts.values(), Counter()).most_common(1)[0][0]
-            guesses[cell] = ({q: c.most_common(1)[0][0] for q, c in counts.items()}, overall)
-        best, overall = guesses[cell]
-        right[i] = best.get(e.prompt, overall) == e.answer
-    return right
+        if cell not in shares:
+            counts = answer_counts(task, e.skill, e.level, n, cell_rng(task, e.skill, e.level, seed))
+            overall = sum(counts.values(), Counter())
+            shares[cell] = (
+                {q: max(c.values()) / sum(c.values()) for q, c in counts.items()},
+                max(overall.values()) / sum(overall.values()),
+            )
+        best, fallback = shares[cell]
+        out[i] = best.get(e.prompt, fallback)
+    return out
 
 
 def blind_loss(task: VQATask, cells: Sequence[tuple[str, int]], n: int = 4000, seed: int = 1) -> float:
@@ -69,10 +79,9 @@ def blind_loss(task: VQATask, cells: Sequence[tuple[str, int]], n: int = 4000, s
     summed over ``n`` generated examples per cell, over their answer tokens (the words and the end token).
     A plug-in estimate, a little low where a cell has many distinct questions. A training loss at this
     figure says the student does not use the image."""
-    rng = np.random.default_rng(seed)
     entropy = tokens = 0.0
     for skill, level in cells:
-        for answers in answer_counts(task, skill, level, n, rng).values():
+        for answers in answer_counts(task, skill, level, n, cell_rng(task, skill, level, seed)).values():
             m = np.array(list(answers.values()), dtype=float)
             entropy -= float((m * np.log(m / m.sum())).sum())
             tokens += sum(count * (len(answer.split()) + 1) for answer, count in answers.items())
@@ -80,7 +89,7 @@ def blind_loss(task: VQATask, cells: Sequence[tuple[str, int]], n: int = 4000, s
 
 
 def cells_row(task: VQATask, items: Sequence[Example], right: np.ndarray, names: Sequence[str]) -> str:
-    """``skill:l0/l1/l2`` for every skill: the mean of ``right`` over each (skill, level) of ``items``."""
+    """``skill:l0/l1/l2`` for every skill: the mean of ``right`` (per item) over each (skill, level) of ``items``."""
     return " ".join(
         f"{name}:"
         + "/".join(
