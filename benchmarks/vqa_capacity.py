@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown skills {unknown}; the VQA skills are {', '.join(names)}")
     if args.levels is not None and not set(args.levels) <= set(range(task.num_levels)):
         parser.error(f"--levels must be among 0..{task.num_levels - 1}, got {args.levels}")
+    levels = list(range(task.num_levels)) if args.levels is None else sorted(set(args.levels))
     for name, value, rule in (
         ("--updates", args.updates, args.updates > 0 and args.updates % CHUNK == 0),
         ("--every", args.every, args.every > 0),
@@ -151,14 +152,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(e))
     val, _ = task.splits(16, 0)
     t0 = time.perf_counter()
-    levels = "all levels" if args.levels is None else "levels " + ", ".join(map(str, sorted(set(args.levels))))
     print(
-        f"{', '.join(skills)} ({levels}): {args.updates} updates of {VQA_BASE_SCHEDULE['batch_size']}; text layers "
+        f"{', '.join(skills)} (levels {', '.join(map(str, levels))}): {args.updates} updates of "
+        f"{VQA_BASE_SCHEDULE['batch_size']}; text layers "
         f"{config.num_layers} of {config.num_heads} heads, hidden {config.hidden_size} (vision "
         f"{config.vision_hidden_size}, {config.vision_layers} layers), {config.n_image_tokens} image tokens, "
         f"vision_position_std {config.vision_position_std}"
     )
-    cells = [(s, lv) for s in skills for lv in (range(task.num_levels) if args.levels is None else set(args.levels))]
+    cells = [(s, lv) for s in skills for lv in levels]
     prior = cells_row(task, val, question_prior(task, val), names)
     blind = blind_loss(task, cells, max(4000, 40_000 // len(cells)))
     print(f"prior (the question alone; its training loss {blind:.3f})\n  {prior}", flush=True)
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
             updates=args.updates,
             verbose=False,
             skills=skills,
-            levels=args.levels,
+            levels=levels,
             config=config,
             report=report,
         )
