@@ -135,6 +135,23 @@ def test_precision_is_checked():
         CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, precision="fp16")
 
 
+def test_device_is_checked():
+    for device in ("gpu", "cuda0", "", None):
+        with pytest.raises(ValueError, match=r"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got"):
+            CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, device=device)
+    assert CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, device=torch.device("cpu")).device.type == "cpu"
+    auto = CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, device="auto").device.type
+    assert auto == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where torch sees no GPU")
+def test_a_cuda_device_without_a_gpu_is_a_clear_error():
+    for device in ("cuda", "cuda:1"):
+        message = rf"device '{device}' needs a GPU that torch can use.*use 'cpu', or 'auto'"
+        with pytest.raises(ValueError, match=message):
+            CausalLMStudent(checkpoint_config(MATH_BASE), MATH_BASE, device=device)
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "tf32"])
 def test_cuda_student_learns_like_cpu(precision, student):

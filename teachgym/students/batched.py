@@ -42,6 +42,7 @@ from teachgym.students.causal_lm import (
     answer_loss,
     autocast,
     build_model,
+    check_device,
     check_precision,
     load_moments,
     load_weights,
@@ -97,13 +98,12 @@ class BatchedStudent:
         group: int | None = None,
         eval_tokens: int | None = None,
     ):
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = check_device(device)
         model = build_model(config).to(device)
         moments = {}
         if checkpoint is not None:
-            model.load_state_dict(load_weights(checkpoint, torch.device(device)), strict=False)
-            moments = load_moments(checkpoint, model, torch.device(device))
+            model.load_state_dict(load_weights(checkpoint, device), strict=False)
+            moments = load_moments(checkpoint, model, device)
         self._setup(
             num_students,
             config,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -204,6 +205,22 @@ def build_model(config: StudentConfig, seed: int = 0) -> LlamaForCausalLM:
 PRECISIONS = ("fp32", "bf16", "tf32")
 
 
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device``: "cpu", "cuda", "cuda:N", or "auto" (CUDA when torch sees a GPU, else
+    the CPU). A ValueError names what is allowed, or says that torch sees no GPU for a CUDA device."""
+    text = str(device) if isinstance(device, torch.device) else device
+    if not isinstance(text, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", text):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if text == "auto":
+        text = "cuda" if torch.cuda.is_available() else "cpu"
+    if text.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {text!r} needs a GPU that torch can use, and torch {torch.__version__} sees none here "
+            "(torch.cuda.is_available() is False); use 'cpu', or 'auto' to take a GPU only where there is one"
+        )
+    return torch.device(text)
+
+
 def check_precision(precision: str, device: torch.device) -> str:
     """Validate ``precision``; "tf32" turns on TF32 matmuls for CUDA process-wide (torch's flag is global)."""
     if precision not in PRECISIONS:
@@ -332,9 +349,7 @@ class AdamWStudent:
     ) -> None:
         """Build the model on ``device`` ("auto": CUDA when there is one) with ``checkpoint``'s weights and
         AdamW moments (None: as built), keep them as the base that ``reset`` restores, make the optimizer."""
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.precision = check_precision(precision, self.device)
         self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
         self.model = build().to(self.device)

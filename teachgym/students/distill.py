@@ -16,7 +16,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from teachgym.students.causal_lm import MAX_NEW, Encoded, build_model, checkpoint_config, greedy_decode, load_weights
+from teachgym.students.causal_lm import (
+    MAX_NEW,
+    Encoded,
+    build_model,
+    check_device,
+    checkpoint_config,
+    greedy_decode,
+    load_weights,
+)
 from teachgym.types import Example
 
 
@@ -60,9 +68,7 @@ class TeacherModel:
     """
 
     def __init__(self, path: str | Path, device: str | torch.device = "cpu"):
-        if str(device) == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.path, self.device = Path(path), torch.device(device)
+        self.path, self.device = Path(path), check_device(device)
         self.config = checkpoint_config(path)
         self.model = build_model(self.config).to(self.device)
         self.model.load_state_dict(load_weights(path, self.device), strict=False)

@@ -41,6 +41,7 @@ from teachgym.students.causal_lm import (
     Encoded,
     answer_loss,
     autocast,
+    check_device,
     check_precision,
 )
 from teachgym.types import Example
@@ -297,9 +298,7 @@ class HFStudent(CausalLMStudent):
             micro_batch_size=micro_batch_size,
             device=device,
         )
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.precision = check_precision(precision, self.device)
         self.lr, self.batch_size, self.warmup, self.grad_clip = lr, batch_size, warmup, grad_clip
         self.micro_batch_size, self.eval_batch_size = micro_batch_size, eval_batch_size
