@@ -15,6 +15,12 @@ question text, the share of its most common answer among 4,000 generated example
 sits at its prior and the loss at that figure, the student is not using the image.
 
     python benchmarks/vqa_capacity.py --skills same --levels 0 --position-std 0.5 --updates 512 --every 64
+
+On a GPU, ``--device cuda`` (and ``--precision bf16``) trains there; larger students (``--width``,
+``--layers``) are what it is for:
+
+    python benchmarks/vqa_capacity.py --skills colour shape size same --position-std 0.5 --device cuda \
+        --width 4 --layers 6 --updates 12000 --every 3000
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np
 import torch
 
 from teachgym.envs.checkpoints import VQA_BASE_CHUNK, VQA_BASE_SCHEDULE, build_vqa_base
+from teachgym.students.causal_lm import PRECISIONS, check_device
 from teachgym.students.vlm import VLMConfig
 from teachgym.tasks.vqa import VQATask
 from teachgym.types import Example
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patch", type=int, default=None, help="patch_size (default: VLMConfig's, 8)")
     parser.add_argument("--scale", type=int, default=None, help="scale_factor (default: VLMConfig's, 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help='"cpu", "cuda" or "auto" (the student\'s device)')
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="the student's precision")
     parser.add_argument("--save", default=None, help="write the trained student here")
     args = parser.parse_args(argv)
     task = VQATask()
@@ -132,6 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     ):
         if not rule:
             parser.error(f"{name} must be a positive integer (--updates: a multiple of {CHUNK}), got {value}")
+    try:
+        check_device(args.device)
+    except ValueError as e:
+        parser.error(str(e))
     torch.set_num_threads(1)
     shape = {}
     base = VLMConfig()
@@ -157,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{VQA_BASE_SCHEDULE['batch_size']}; text layers "
         f"{config.num_layers} of {config.num_heads} heads, hidden {config.hidden_size} (vision "
         f"{config.vision_hidden_size}, {config.vision_layers} layers), {config.n_image_tokens} image tokens, "
-        f"vision_position_std {config.vision_position_std}"
+        f"vision_position_std {config.vision_position_std}; {args.device}, {args.precision}"
     )
     cells = [(s, lv) for s in skills for lv in levels]
     prior = cells_row(task, val, question_prior(task, val), names)
@@ -183,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
             levels=levels,
             config=config,
             report=report,
+            device=args.device,
+            precision=args.precision,
         )
         if args.save:
             print(f"wrote {args.save}")

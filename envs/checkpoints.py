@@ -168,13 +168,17 @@ def build_vqa_base(
     levels: Sequence[int] | None = None,
     config: Any = None,
     report: Callable[[int, Any, Any], None] | None = None,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> Path:
     """Rebuild the shipped VQA base checkpoint (weights + AdamW moments) and return its path.
 
     A fresh ``VisionLanguageStudent`` (``config``, None: ``VLMConfig()``) trained for ``VQA_BASE_UPDATES``
     AdamW updates on ``skills`` (at ``levels``, None: all; equal shares; warm-up, then a cosine from ``lr`` to
     ``final_lr``, the rate the VQA envs continue at). ``report(updates_done, student, stats)``, if given,
-    is called after every chunk of 16 updates (``benchmarks/vqa_capacity.py`` evaluates there).
+    is called after every chunk of 16 updates (``benchmarks/vqa_capacity.py`` evaluates there). ``device``
+    and ``precision`` are the student's (``VisionLanguageStudent``); the shipped base is built on the CPU in
+    fp32.
     """
     from teachgym.students.vlm import VisionLanguageStudent
     from teachgym.tasks.vqa import VQATask, render
@@ -186,7 +190,14 @@ def build_vqa_base(
     task = VQATask()
     torch.manual_seed(seed)
     student = VisionLanguageStudent(
-        config, image_of=render, lr=schedule["lr"], batch_size=schedule["batch_size"], weight_decay=0.01, seed=seed
+        config,
+        image_of=render,
+        lr=schedule["lr"],
+        batch_size=schedule["batch_size"],
+        weight_decay=0.01,
+        device=device,
+        precision=precision,
+        seed=seed,
     )
     student.reset(seed)
     rng = np.random.default_rng(seed)

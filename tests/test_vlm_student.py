@@ -250,6 +250,8 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
         (["--updates", "100"], "--updates must be a positive integer (--updates: a multiple of 16), got 100"),
         (["--every", "0"], "--every must be a positive integer"),
         (["--patch", "7"], "must be a multiple of patch_size"),
+        (["--device", "gpu"], "device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'"),
+        (["--precision", "fp16"], "invalid choice: 'fp16'"),
     ):
         with pytest.raises(SystemExit):
             vqa_capacity.main(argv)
