@@ -251,6 +251,8 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
         (["--every", "0"], "--every must be a positive integer"),
         (["--patch", "7"], "must be a multiple of patch_size"),
         (["--device", "gpu"], "device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'"),
+        (["--eval-per-level", "0"], "--eval-per-level must be a positive integer"),
+        (["--eval-per-level", "64"], "--eval-per-level: per_level=64 is too large"),
         (["--precision", "fp16"], "invalid choice: 'fp16'"),
     ):
         with pytest.raises(SystemExit):
