@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patch", type=int, default=None, help="patch_size (default: VLMConfig's, 8)")
     parser.add_argument("--scale", type=int, default=None, help="scale_factor (default: VLMConfig's, 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the VQA base's 6e-4)")
     parser.add_argument("--eval-per-level", type=int, default=16, help="val items per (skill, level) (default 16)")
     parser.add_argument("--device", default="cpu", help='"cpu", "cuda" or "auto" (the student\'s device)')
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="the student's precision")
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     ):
         if not rule:
             parser.error(f"{name} must be a positive integer (--updates: a multiple of {CHUNK}), got {value}")
+    if args.lr is not None and not 0 < args.lr < float("inf"):
+        parser.error(f"--lr must be a positive number, got {args.lr}")
     try:
         check_device(args.device)
     except ValueError as e:
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     print(
         f"{', '.join(skills)} (levels {', '.join(map(str, levels))}): {args.updates} updates of "
-        f"{VQA_BASE_SCHEDULE['batch_size']}; text layers "
+        f"{VQA_BASE_SCHEDULE['batch_size']} at peak lr {args.lr or VQA_BASE_SCHEDULE['lr']:g}; text layers "
         f"{config.num_layers} of {config.num_heads} heads, hidden {config.hidden_size} (vision "
         f"{config.vision_hidden_size}, {config.vision_layers} layers), {config.n_image_tokens} image tokens, "
         f"vision_position_std {config.vision_position_std}; {args.device}, {args.precision}"
@@ -204,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
             report=report,
             device=args.device,
             precision=args.precision,
+            lr=args.lr,
         )
         if args.save:
             print(f"wrote {args.save}")

@@ -170,6 +170,7 @@ def build_vqa_base(
     report: Callable[[int, Any, Any], None] | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    lr: float | None = None,
 ) -> Path:
     """Rebuild the shipped VQA base checkpoint (weights + AdamW moments) and return its path.
 
@@ -178,7 +179,8 @@ def build_vqa_base(
     ``final_lr``, the rate the VQA envs continue at). ``report(updates_done, student, stats)``, if given,
     is called after every chunk of 16 updates (``benchmarks/vqa_capacity.py`` evaluates there). ``device``
     and ``precision`` are the student's (``VisionLanguageStudent``); the shipped base is built on the CPU in
-    fp32.
+    fp32. ``lr`` (None: the schedule's 6e-4) is the peak rate; the cosine ends at a third of it, as the
+    schedule's does.
     """
     from teachgym.students.vlm import VisionLanguageStudent
     from teachgym.tasks.vqa import VQATask, render
@@ -187,6 +189,10 @@ def build_vqa_base(
     path.parent.mkdir(parents=True, exist_ok=True)
     updates = VQA_BASE_UPDATES if updates is None else updates
     schedule = VQA_BASE_SCHEDULE
+    if lr is not None:
+        if not (isinstance(lr, int | float) and not isinstance(lr, bool) and 0 < lr < float("inf")):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        schedule = {**schedule, "lr": lr, "final_lr": lr * schedule["final_lr"] / schedule["lr"]}
     task = VQATask()
     torch.manual_seed(seed)
     student = VisionLanguageStudent(

@@ -252,6 +252,8 @@ def test_the_capacity_benchmark_trains_a_fresh_student_and_saves_it(tmp_path, ca
         (["--patch", "7"], "must be a multiple of patch_size"),
         (["--device", "gpu"], "device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'"),
         (["--eval-per-level", "0"], "--eval-per-level must be a positive integer"),
+        (["--lr", "0"], "--lr must be a positive number, got 0.0"),
+        (["--lr", "nan"], "--lr must be a positive number, got nan"),
         (["--eval-per-level", "64"], "--eval-per-level: per_level=64 is too large"),
         (["--precision", "fp16"], "invalid choice: 'fp16'"),
     ):
@@ -289,3 +291,28 @@ def test_the_blind_loss_is_the_answers_entropy_given_the_question(task):
     same = blind_loss(task, [("same", 0)], n=8000)
     assert same < colour - 0.2
     assert blind_loss(task, [("colour", 0), ("same", 0)], n=8000) == pytest.approx((colour + same) / 2, abs=0.02)
+
+
+def test_the_vqa_base_recipe_takes_a_peak_learning_rate(tmp_path):
+    """``build_vqa_base(lr=...)`` scales the whole schedule (warm-up, cosine to a third of the peak); the
+    default is the shipped base's; a learning rate that is not a positive number is refused."""
+    from teachgym.envs.checkpoints import VQA_BASE_SCHEDULE, build_vqa_base
+
+    rates = {}
+    for lr in (None, 1.2e-3):
+        seen = []
+        build_vqa_base(
+            tmp_path / f"{lr}.safetensors",
+            updates=48,
+            verbose=False,
+            skills=("colour",),
+            levels=[0],
+            lr=lr,
+            report=lambda done, student, stats, seen=seen: seen.append(student.lr),
+        )
+        rates[lr] = np.array(seen)
+    assert len(rates[None]) == 3 and rates[None].max() <= VQA_BASE_SCHEDULE["lr"]
+    np.testing.assert_allclose(rates[1.2e-3], 2 * rates[None])
+    for bad in (0, -1e-3, float("nan"), "1e-3"):
+        with pytest.raises(ValueError, match="lr must be a positive number"):
+            build_vqa_base(tmp_path / "bad.safetensors", updates=16, skills=("colour",), lr=bad)
