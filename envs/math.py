@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -14,7 +13,7 @@ from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS, MATH_LONG_BAS
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
 from teachgym.interfaces.skill_list import SkillListInterface
-from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, checkpoint_config
+from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, check_device_name, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
 from teachgym.tasks.math_stories import MathCandidates, MathStoriesTask, MathV1Task
@@ -209,8 +208,7 @@ class MathFamilyEnv(TeachEnv):
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
         _one_of("regime", regime, REGIMES)
-        if not isinstance(device, str) or not (device in ("cpu", "cuda", "auto") or re.fullmatch(r"cuda:\d+", device)):
-            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' (N a GPU index) or 'auto', got {device!r}")
+        check_device_name(device)
         _one_of("precision", precision, PRECISIONS)
         if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
             raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")

@@ -205,12 +205,18 @@ def build_model(config: StudentConfig, seed: int = 0) -> LlamaForCausalLM:
 PRECISIONS = ("fp32", "bf16", "tf32")
 
 
+def check_device_name(device: Any) -> str:
+    """``device`` if it names one: "cpu", "cuda", "cuda:N" or "auto" (a ValueError names what is allowed). Only
+    the name: settings are checked with it where they may be made for another machine."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", device):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    return device
+
+
 def check_device(device: str | torch.device) -> torch.device:
     """``device`` as a ``torch.device``: "cpu", "cuda", "cuda:N", or "auto" (CUDA when torch sees a GPU, else
     the CPU). A ValueError names what is allowed, or says that torch sees no GPU for a CUDA device."""
-    text = str(device) if isinstance(device, torch.device) else device
-    if not isinstance(text, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", text):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    text = check_device_name(str(device) if isinstance(device, torch.device) else device)
     if text == "auto":
         text = "cuda" if torch.cuda.is_available() else "cpu"
     if text.startswith("cuda") and not torch.cuda.is_available():

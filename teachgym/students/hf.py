@@ -42,6 +42,7 @@ from teachgym.students.causal_lm import (
     answer_loss,
     autocast,
     check_device,
+    check_device_name,
     check_precision,
 )
 from teachgym.types import Example
@@ -185,9 +186,7 @@ def check_settings(**settings: Any) -> None:
     for name, kind in checks.items():
         if name in settings and not (name == "micro_batch_size" and settings[name] is None):
             _positive(name, settings[name], **kind)
-    device = settings.get("device", "cpu")
-    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda|auto|cuda:\d+", device):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    check_device_name(settings.get("device", "cpu"))
 
 
 def _check_lora(lora: Any) -> dict[str, Any]:
