@@ -191,9 +191,10 @@ class SpreadTeacher(_Base):
     the env moves a skill's data to its next level once the easiest is mastered (the skill-list envs, at
     ``mastery``), and that level is beyond the student, a ``done`` just below ``mastery`` stops feeding the
     skill before its data moves there. On Math-v1 a story whose level 0 reached 0.9 lost half of it in the
-    next step, trained on a level 1 it could not learn (``benchmarks/results/math-v1.md``, section 7). A
-    closed skill is not replayed there either, so it falls back while it gets no data (section 8), and the
-    edge over ``done_on="mean"`` was small: +0.28 [-0.21, +0.79] on 20 held-out seeds.
+    next step (``benchmarks/results/math-v1.md``, section 7), but closing it does not prevent that: a story
+    this gave 1% of a step fell as far while the other stories were trained (section 9), and a closed skill
+    is not replayed, so it falls back while it gets no data (section 8). The edge over ``done_on="mean"``
+    was small: +0.28 [-0.21, +0.79] on 20 held-out seeds.
     """
 
     def __init__(
