@@ -125,6 +125,70 @@ def best_vs_baseline(results: Sequence[dict], baseline: str = "uniform", reps: i
     return out
 
 
+def _skill_names(run: dict) -> list[str] | None:
+    """The names of a run's skills: recorded with the run, or read off its env (built once, from the run's
+    env spec; None where the env cannot be built here or has no task with skills)."""
+    if run.get("skills"):
+        return list(run["skills"])
+    spec = run.get("env_spec") or {}
+    try:
+        import gymnasium as gym
+
+        import teachgym  # noqa: F401  (registers the ids)
+
+        env = gym.make(spec["id"], **spec.get("kwargs", {}))
+    except Exception:  # an env that needs what this machine lacks: the table falls back to indices
+        return None
+    try:
+        return [skill.name for skill in env.unwrapped.task.skills]
+    except AttributeError:
+        return None
+    finally:
+        env.close()
+
+
+def per_skill(results: Sequence[dict], order: Sequence[str] = ()) -> dict[str, dict]:
+    """Per env: its skill names and, per agent (in ``order``, then by name), the mean over seeds of each
+    skill's final minus initial test accuracy (points) and of the examples it received."""
+    out = {}
+    for env in sorted({r["env_id"] for r in results}):
+        runs = [r for r in results if r["env_id"] == env and r.get("initial_skill_test") is not None]
+        if not runs:
+            continue
+        k = len(runs[0]["initial_skill_test"])
+        names = _skill_names(runs[0])
+        if names is None or len(names) != k:
+            names = [f"skill {i}" for i in range(k)]
+        rank = {a: i for i, a in enumerate(order)}
+        agents = sorted({r["agent"] for r in runs}, key=lambda a: (rank.get(a, len(rank)), a))
+        table = {}
+        for agent in agents:
+            mine = [r for r in runs if r["agent"] == agent]
+            change = [np.subtract(r["final_skill_test"], r["initial_skill_test"]) for r in mine]
+            examples = [r["skill_examples_curves"][-1] for r in mine if r.get("skill_examples_curves")]
+            table[agent] = {
+                "gain": (100 * np.mean(change, axis=0)).tolist(),
+                "examples": np.mean(examples, axis=0).tolist() if len(examples) == len(mine) else None,
+                "seeds": len(mine),
+            }
+        out[env] = {"skills": names, "agents": table}
+    return out
+
+
+def _per_skill_lines(tables: dict[str, dict]) -> list[str]:
+    lines = []
+    for env, t in tables.items():
+        if len(tables) > 1:
+            lines += ["", f"### {env}"]
+        lines += ["", "| agent | " + " | ".join(t["skills"]) + " | examples (same order) |"]
+        lines.append("|---|" + "---:|" * len(t["skills"]) + "---|")
+        for agent, row in t["agents"].items():
+            gains = " | ".join("n/a" if g != g else f"{g:+.1f}" for g in row["gain"])
+            examples = "n/a" if row["examples"] is None else " ".join(f"{e:.0f}" for e in row["examples"])
+            lines.append(f"| {agent} | {gains} | {examples} |")
+    return lines
+
+
 def git_commit() -> str | None:
     """The checkout's commit (read-only), or None outside a git checkout."""
     try:
@@ -213,6 +277,16 @@ def readme(
             )
     else:
         parts.append(f"(no {suite.baseline} runs or no other teacher: nothing to compare)")
+    tables = per_skill(results, [r.agent for r in rows])
+    if tables:
+        parts += [
+            "",
+            "## Per skill",
+            "",
+            "Final minus initial test accuracy per skill in points, and the examples each skill received, mean "
+            "over the seeds.",
+            *_per_skill_lines(tables),
+        ]
     return "\n".join(parts) + "\n"
 
 

@@ -574,6 +574,29 @@ def test_results_readme_of_a_multi_env_suite_has_the_per_env_table():
     assert "Mean gain per env" in text and "| good | +4.00 (+2.50 [" in text and "| +8.50 (-1.50 [" in text
 
 
+def test_the_per_skill_table_averages_each_skill_over_seeds():
+    from benchmarks import results as br
+
+    def run(agent, seed, initial, final, examples, **extra):
+        r = fake_run(RunSpec("Nowhere-v9", agent, seed), 0.0)
+        r.update(initial_skill_test=initial, final_skill_test=final, skill_examples_curves=[[0, 0], examples])
+        return {**r, **extra}
+
+    runs = [
+        run("a", 0, [0.5, 0.2], [0.6, 0.2], [10, 30], skills=["x", "y"]),
+        run("a", 1, [0.5, 0.2], [0.8, 0.1], [20, 20], skills=["x", "y"]),
+        run("b", 0, [0.5, 0.2], [0.5, 0.2], [40, 0], skills=["x", "y"]),
+    ]
+    table = br.per_skill(runs, order=["b", "a"])["Nowhere-v9"]
+    assert table["skills"] == ["x", "y"] and list(table["agents"]) == ["b", "a"]
+    assert table["agents"]["a"]["gain"] == pytest.approx([20.0, -5.0]) and table["agents"]["a"]["examples"] == [15, 25]
+    text = "\n".join(br._per_skill_lines({"Nowhere-v9": table}))
+    assert "| agent | x | y | examples (same order) |" in text and "| a | +20.0 | -5.0 | 15 25 |" in text
+    unnamed = [{k: v for k, v in r.items() if k != "skills"} for r in runs]  # an id this machine cannot build
+    assert br.per_skill(unnamed)["Nowhere-v9"]["skills"] == ["skill 0", "skill 1"]
+    assert br.per_skill([fake_run(RunSpec(MATH, "a", 0))]) == {}  # no per-skill fields: no table
+
+
 def test_results_script_end_to_end(swept, tmp_path, monkeypatch):
     from benchmarks import results as br
 
@@ -606,5 +629,7 @@ def test_results_script_end_to_end(swept, tmp_path, monkeypatch):
     readme = (published / "README.md").read_text()
     assert "python benchmarks/results.py " + " ".join(argv) in readme
     assert "Kendall's tau" in readme and "| frontier" in readme and "Best non-lookahead teacher" in readme
+    names = json.loads(next((runs / "runs").rglob("*.json")).read_text())["skills"]
+    assert names and "## Per skill" in readme and "| agent | " + " | ".join(names) + " | examples" in readme
     assert report["best"]["agent"] in ("weakest", "frontier")
     assert set(report["gains"]) == {"uniform", "weakest", "frontier"}

@@ -102,7 +102,7 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None, agents_module: str | 
     forward at its last value to the horizon; ``mastered`` share of skills with final test accuracy >=
     ``MASTERED``; ``examples`` training examples the teacher used; per-step ``test_curve``,
     ``val_curve``, ``examples_curve``, and ``skill_test_curves`` and ``skill_examples_curves`` (steps x
-    skills). Accuracies are
+    skills, named in ``skills``). Accuracies are
     fractions in [0, 1].
     """
     import gymnasium as gym
@@ -121,6 +121,7 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None, agents_module: str | 
         except Exception:  # kwargs that are not JSON-able: keep what we can
             env_spec = {"id": env_id, "kwargs": _normalise(make_kwargs)}
         horizon = int(getattr(env.unwrapped, "horizon", len(traj.rewards)) or len(traj.rewards))
+        skills = [s.name for s in getattr(getattr(env.unwrapped, "task", None), "skills", ())]
     finally:
         env.close()
     curve = traj.test_curve
@@ -156,6 +157,7 @@ def execute(spec: RunSpec, env_kwargs: dict | None = None, agents_module: str | 
         "skill_examples_curves": [np.asarray(i["examples_used"]).astype(int).tolist() for i in traj.infos],
         "initial_skill_test": np.asarray(first["test_accuracy"], float).tolist(),
         "final_skill_test": skill_final.tolist(),
+        "skills": skills,  # names, in the order of the per-skill fields (empty for an env without a task)
     }
 
 
