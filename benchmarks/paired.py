@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from teachgym.leaderboard import paired_difference_ci
+from teachgym.leaderboard import Results, paired_difference_ci
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -30,22 +30,23 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def load_pairs(path: Path, agent: str, baseline: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict]:
     """Per env of one ``runs.csv``: (agent gains, baseline gains) in points over the seeds both ran, and the
     settings seen ({(kind, name): JSON}) for the consistency check."""
-    runs: dict[tuple[str, str], dict[int, float]] = {}
-    seen: dict[tuple[str, str], str] = {}
+    runs, seen = [], {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            if row["agent"] not in (agent, baseline):
-                continue
-            runs.setdefault((row["env_id"], row["agent"]), {})[int(row["seed"])] = 100 * float(row["gain"])
-            seen[("agent", row["agent"])] = row["agent_config"]
-            seen[("env", row["env_id"])] = row["env_spec"]
-    pairs = {}
-    for env in sorted({e for e, _ in runs}):
-        mine, base = runs.get((env, agent), {}), runs.get((env, baseline), {})
-        seeds = sorted(set(mine) & set(base))
-        if seeds:
-            pairs[env] = (np.array([mine[s] for s in seeds]), np.array([base[s] for s in seeds]))
-    return pairs, seen
+            if row["agent"] in (agent, baseline):
+                runs.append(
+                    {
+                        "agent": row["agent"],
+                        "env_id": row["env_id"],
+                        "seed": int(row["seed"]),
+                        "gain": float(row["gain"]),
+                    }
+                )
+                seen[("agent", row["agent"])] = row["agent_config"]
+                seen[("env", row["env_id"])] = row["env_spec"]
+    res = Results(runs)
+    pairs = {env: res.paired(agent, baseline, env) for env in res.envs}
+    return {env: (x, y) for env, (x, y) in pairs.items() if len(x)}, seen
 
 
 def summary(pairs: dict[str, tuple[np.ndarray, np.ndarray]], reps: int) -> dict[str, float]:
