@@ -150,26 +150,24 @@ def _skill_names(run: dict) -> list[str] | None:
 def per_skill(results: Sequence[dict], order: Sequence[str] = ()) -> dict[str, dict]:
     """Per env: its skill names and, per agent (in ``order``, then by name), the mean over seeds of each
     skill's final minus initial test accuracy (points) and of the examples it received."""
+    res = Results([r for r in results if r.get("initial_skill_test") is not None])
+    rank = {a: i for i, a in enumerate(order)}
+    agents = sorted(res.agents, key=lambda a: (rank.get(a, len(rank)), a))
     out = {}
-    for env in sorted({r["env_id"] for r in results}):
-        runs = [r for r in results if r["env_id"] == env and r.get("initial_skill_test") is not None]
-        if not runs:
-            continue
-        k = len(runs[0]["initial_skill_test"])
-        names = _skill_names(runs[0])
+    for env in res.envs:
+        first = next(iter(res.by[next(a for a in agents if (a, env) in res.by), env].values()))
+        k = len(first["initial_skill_test"])
+        names = _skill_names(first)
         if names is None or len(names) != k:
             names = [f"skill {i}" for i in range(k)]
-        rank = {a: i for i, a in enumerate(order)}
-        agents = sorted({r["agent"] for r in runs}, key=lambda a: (rank.get(a, len(rank)), a))
         table = {}
-        for agent in agents:
-            mine = [r for r in runs if r["agent"] == agent]
+        for agent in (a for a in agents if (a, env) in res.by):
+            mine = list(res.by[agent, env].values())
             change = [np.subtract(r["final_skill_test"], r["initial_skill_test"]) for r in mine]
             examples = [r["skill_examples_curves"][-1] for r in mine if r.get("skill_examples_curves")]
             table[agent] = {
                 "gain": (100 * np.mean(change, axis=0)).tolist(),
                 "examples": np.mean(examples, axis=0).tolist() if len(examples) == len(mine) else None,
-                "seeds": len(mine),
             }
         out[env] = {"skills": names, "agents": table}
     return out
