@@ -4,16 +4,18 @@ A teacher that learns from the reward need not be PPO: this one searches the spa
 (one weight per skill, the same every step) by the episode's gain, on training seeds only, and the mix
 it ends with is then evaluated like any teacher on held-out seeds (as ``{"agent": "fixed", "weights":
 ...}`` in a suite). Each generation draws ``population`` logit vectors from N(mean, std^2) (the mix is
-their softmax), runs one episode of each on the generation's own seed (every candidate on the same seed:
-they differ by their mix only), keeps the ``elite`` best by gain and refits the mean and std (the std
-floored at ``min_std`` so the search keeps exploring). It starts at the uniform mix.
+their softmax), runs one episode of each on each of the generation's own ``--seeds-per-generation`` seeds
+(every candidate on the same seeds: they differ by their mix only), keeps the ``elite`` best by mean gain
+over those seeds and refits the mean and std (the std floored at ``min_std`` so the search keeps
+exploring). It starts at the uniform mix. One seed per generation is the first published search; more
+seeds cost episodes but judge a candidate by a less noisy mean.
 
     python benchmarks/cem_mix.py --env TeachGym/Math-v1 --generations 8 --population 8 --workers 2 \\
         --out benchmarks/results/math-v1-cem.json
 
 prints the learning curve (per generation: the population's mean and best gain, and the mean mix) and
 writes it with the final mix to ``--out``. What it learns is open-loop: one mix for every student, chosen
-by the rewards of 64 training episodes; it does not read the state.
+by the rewards of its training episodes; it does not read the state.
 """
 
 from __future__ import annotations
@@ -61,13 +63,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--elite", type=int, default=3)
     parser.add_argument("--std", type=float, default=1.5, help="initial std of the logits")
     parser.add_argument("--min-std", type=float, default=0.3)
-    parser.add_argument("--first-seed", type=int, default=1000, help="generation g runs on seed first_seed + g")
+    parser.add_argument(
+        "--seeds-per-generation",
+        type=int,
+        default=1,
+        help="K: every candidate of generation g runs on seeds first_seed + g*K .. first_seed + g*K + K - 1",
+    )
+    parser.add_argument("--first-seed", type=int, default=1000, help="the first generation's first seed")
     parser.add_argument("--seed", type=int, default=0, help="seed of the search's own draws")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if not 1 <= args.elite <= args.population:
         parser.error(f"--elite must be in 1..--population, got {args.elite}")
+    if args.seeds_per_generation < 1:
+        parser.error(f"--seeds-per-generation must be at least 1, got {args.seeds_per_generation}")
 
     import gymnasium as gym
 
@@ -79,8 +89,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     mean, std = np.zeros(len(names)), np.full(len(names), args.std)
     curve = []
     start = time.perf_counter()
-    print(f"{args.env}: {args.generations} generations x {args.population} episodes, elite {args.elite}")
-    print("| generation | seed | mean gain | best gain | mean mix (" + " ".join(names) + ") |")
+    k = args.seeds_per_generation
+    sizes = f"{args.generations} generations x {args.population} candidates x {k} seed(s)"
+    print(f"{args.env}: {sizes}, elite {args.elite}")
+    print("| generation | seeds | mean gain | best gain | mean mix (" + " ".join(names) + ") |")
     print("|---|---|---|---|---|")
     pool = ProcessPoolExecutor(args.workers, initializer=_init_worker) if args.workers > 1 else None
     run = map if pool is None else pool.map
@@ -88,8 +100,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for g in range(args.generations):
             logits = mean + std * rng.standard_normal((args.population, len(names)))
             mixes = [dict(zip(names, map(float, softmax(x)), strict=True)) for x in logits]
-            seed = args.first_seed + g
-            gains = np.array(list(run(_episode, [(args.env, kwargs, m, seed) for m in mixes])))
+            seeds = [args.first_seed + g * k + j for j in range(k)]
+            jobs = [(args.env, kwargs, m, seed) for m in mixes for seed in seeds]
+            gains = np.array(list(run(_episode, jobs))).reshape(args.population, k).mean(1)
             order = np.argsort(-gains, kind="stable")
             elite = logits[order[: args.elite]]
             mean, std = elite.mean(0), np.maximum(elite.std(0), args.min_std)
@@ -97,7 +110,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             curve.append(
                 {
                     "generation": g,
-                    "seed": seed,
+                    "seed": seeds[0],
+                    "seeds": seeds,
                     "gains": gains.round(5).tolist(),
                     "mean_gain": float(gains.mean()),
                     "best_gain": float(gains.max()),
@@ -106,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 }
             )
             print(
-                f"| {g} | {seed} | {100 * gains.mean():+.2f} | {100 * gains.max():+.2f} | "
+                f"| {g} | {seeds[0]}-{seeds[-1]} | {100 * gains.mean():+.2f} | {100 * gains.max():+.2f} | "
                 + " ".join(f"{w:.2f}" for w in mix)
                 + " |",
                 flush=True,
@@ -115,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if pool is not None:
             pool.shutdown()
     final = dict(zip(names, softmax(mean).round(4).tolist(), strict=True))
-    episodes = args.generations * args.population
+    episodes = args.generations * args.population * k
     print(f"final mix after {episodes} episodes ({time.perf_counter() - start:.0f} s): {json.dumps(final)}")
     settings = {k: v for k, v in vars(args).items() if k != "out"}
     result = {"settings": settings, "skills": names, "final_mix": final, "curve": curve}

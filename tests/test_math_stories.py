@@ -270,3 +270,18 @@ def test_cem_mix_learns_from_the_reward_and_keeps_the_elite(tmp_path) -> None:
     assert result["skills"] == list(MATH_V1_SKILLS)
     # the same seeds give the same search
     assert cem_mix.main(argv)["final_mix"] == result["final_mix"]
+
+
+def test_cem_mix_scores_a_candidate_by_its_mean_gain_over_the_generations_seeds() -> None:
+    from benchmarks import cem_mix
+
+    kwargs = '{"horizon": 1, "examples_per_step": 16, "eval_per_level": 4}'
+    argv = ["--kwargs", kwargs, "--generations", "1", "--population", "3", "--elite", "1", "--workers", "1"]
+    two = cem_mix.main([*argv, "--seeds-per-generation", "2"])["curve"][0]
+    assert two["seeds"] == [1000, 1001]
+    # the same candidates (generation 0 draws them before any seed is used) on each seed alone
+    alone = [cem_mix.main([*argv, "--first-seed", str(seed)])["curve"][0]["gains"] for seed in (1000, 1001)]
+    assert two["gains"] == pytest.approx(np.mean(alone, axis=0), abs=1e-5)
+    assert len(set(np.round(alone[0], 5))) > 1 or len(set(np.round(alone[1], 5))) > 1  # the mixes differ
+    with pytest.raises(SystemExit):
+        cem_mix.main([*argv, "--seeds-per-generation", "0"])
