@@ -32,7 +32,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     env = gym.make(args.env, **_kwargs(args.kwargs))
     teacher = agents_module().make_agent(
-        args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs", '{"weights": {"word": 1}}')
+        args.agent, **_kwargs(args.agent_kwargs, "--agent-kwargs", '{"weights": {"gain": 1}}')
     )
     obs, info = env.reset(seed=args.seed)
     teacher.reset(env, seed=args.seed)
@@ -220,16 +220,16 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run one teacher for one episode, with a per-step table")
-    p.add_argument("--env", default="TeachGym/Math-v0")
+    p.add_argument("--env", default="TeachGym/Math-v1")
     p.add_argument("--agent", default="uniform")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the horizon)")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
-    p.add_argument("--agent-kwargs", help='agent kwargs as a JSON object, e.g. \'{"weights": {"word": 1}}\' for fixed')
+    p.add_argument("--agent-kwargs", help='agent kwargs as a JSON object, e.g. \'{"weights": {"gain": 1}}\' for fixed')
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("info", help="spaces, skills, prerequisites and the base student's accuracy")
-    p.add_argument("env", nargs="?", default="TeachGym/Math-v0")
+    p.add_argument("env", nargs="?", default="TeachGym/Math-v1")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
     p.add_argument("--student", default=None, help="a pretrained student, e.g. smollm2-135m (its base accuracy)")
     p.set_defaults(func=cmd_info)

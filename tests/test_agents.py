@@ -283,10 +283,11 @@ def test_random_teacher_is_seeded(env):
 
 def test_cli_run_passes_agent_kwargs(capsys):
     small = json.dumps(small_kwargs(MATH))
-    main(["run", "--agent", "fixed", "--agent-kwargs", '{"weights": {"word": 1}}', "--kwargs", small, "--steps", "1"])
+    argv = ["run", "--env", "TeachGym/Math-v0", "--agent", "fixed", "--kwargs", small]
+    main([*argv, "--agent-kwargs", '{"weights": {"word": 1}}', "--steps", "1"])
     out = capsys.readouterr().out
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") == 6}
     assert rows["word"].rstrip(" │").endswith(str(small_kwargs(MATH)["examples_per_step"]))
     assert rows["mod"].rstrip(" │").endswith(" 0")
     with pytest.raises(SystemExit, match="--agent-kwargs must be a JSON object"):
-        main(["run", "--agent", "fixed", "--agent-kwargs", "[1]", "--kwargs", small])
+        main([*argv, "--agent-kwargs", "[1]"])
