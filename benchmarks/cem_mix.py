@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             logits = mean + std * rng.standard_normal((args.population, len(names)))
             mixes = [dict(zip(names, map(float, softmax(x)), strict=True)) for x in logits]
             seeds = [args.first_seed + g * k + j for j in range(k)]
+            seeds_text = str(seeds[0]) if k == 1 else f"{seeds[0]}-{seeds[-1]}"
             jobs = [(args.env, kwargs, m, seed) for m in mixes for seed in seeds]
             gains = np.array(list(run(_episode, jobs))).reshape(args.population, k).mean(1)
             order = np.argsort(-gains, kind="stable")
@@ -115,12 +116,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "gains": gains.round(5).tolist(),
                     "mean_gain": float(gains.mean()),
                     "best_gain": float(gains.max()),
-                    "best_mix": {k: round(v, 4) for k, v in mixes[order[0]].items()},
+                    "best_mix": {name: round(w, 4) for name, w in mixes[order[0]].items()},
                     "mix": dict(zip(names, mix.round(4).tolist(), strict=True)),
                 }
             )
             print(
-                f"| {g} | {seeds[0]}-{seeds[-1]} | {100 * gains.mean():+.2f} | {100 * gains.max():+.2f} | "
+                f"| {g} | {seeds_text} | {100 * gains.mean():+.2f} | {100 * gains.max():+.2f} | "
                 + " ".join(f"{w:.2f}" for w in mix)
                 + " |",
                 flush=True,
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     final = dict(zip(names, softmax(mean).round(4).tolist(), strict=True))
     episodes = args.generations * args.population * k
     print(f"final mix after {episodes} episodes ({time.perf_counter() - start:.0f} s): {json.dumps(final)}")
-    settings = {k: v for k, v in vars(args).items() if k != "out"}
+    settings = {name: value for name, value in vars(args).items() if name != "out"}
     result = {"settings": settings, "skills": names, "final_mix": final, "curve": curve}
     if args.out is not None:
         args.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -13,8 +13,9 @@ does this probe's.
 ``curve`` trains the student on one skill (a task skill or one of these) in chunks, with the VQA env's
 rehearsal of the base's skills, and prints its val accuracy after each; ``plans`` runs fixed plans over a
 skill list for an episode of the VQA env's size (6 steps of 512 examples) and prints each plan's gain,
-final minus initial val accuracy (mean over the skills of the mean over levels), per seed. Levels are drawn
-equally (the env moves a skill's data up a level as its easier one passes ``mastery``). ``--prime`` first
+final minus initial val accuracy (mean over the skills of the mean over levels), per seed. A skill's levels
+are drawn equally, unlike the env, which moves a skill's data up a level as its easier one passes
+``mastery``. ``--prime`` first
 trains ``--prime-examples`` of each skill it names, in one batch before the episode and not counted in it:
 a base that has seen a little of those skills (their answer formats) before the teacher starts.
 
@@ -48,8 +49,8 @@ _SOURCE = re.compile(r"what (colour|shape|size) is (the [a-z ]+)\?")
 def verify(example: Example, form: str, rng: np.random.Generator) -> Example:
     """``example`` (a question of ``form``'s source skill) rewritten as a yes/no question of ``form``."""
     m = _SOURCE.fullmatch(example.prompt)
-    if m is None or m.group(1) != FORMS[form]:
-        raise ValueError(f"{example.prompt!r} is not a {FORMS[form]} question")
+    if example.skill != FORMS[form] or m is None or m.group(1) != FORMS[form]:
+        raise ValueError(f"{example.prompt!r} ({example.skill}) is not a {FORMS[form]} question")
     attr, referent = m.groups()
     yes = bool(rng.random() < 0.5)
     value = example.answer if yes else str(rng.choice([v for v in VALUES[attr] if v != example.answer]))
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--prime-examples", type=int, default=128, help="plans: examples of each --prime skill")
     args = parser.parse_args(argv)
+    for flag in ("chunk", "chunks", "steps", "examples_per_step", "prime_examples", "eval_per_level"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if args.mode == "curve" and (args.prime or args.plan or args.skills):
+        parser.error("--prime, --plan and --skills are for plans; curve trains the one skill it names")
     torch.set_num_threads(1)
     skills = Skills(args.eval_per_level)
     skills.check(args.base_skills)
@@ -149,14 +155,20 @@ def main(argv: list[str] | None = None) -> dict:
     skills.check([*args.skills, *args.prime])
     plans = {}
     for text in args.plan:
-        plan = [dict.fromkeys(args.skills, 1.0)] if text == "uniform" else json.loads(text)
+        try:
+            plan = [dict.fromkeys(args.skills, 1.0)] if text == "uniform" else json.loads(text)
+        except json.JSONDecodeError as err:
+            parser.error(f"a plan is 'uniform' or JSON, got {text!r}: {err}")
         plan = plan if isinstance(plan, list) else [plan]
         if not plan:
             parser.error(f"a plan by step needs at least one step, got {text}")
         for weights in plan:
-            ok = isinstance(weights, dict) and weights and all(isinstance(w, int | float) for w in weights.values())
-            if not ok or set(weights) - set(args.skills) or min(weights.values()) < 0 or sum(weights.values()) <= 0:
-                parser.error(f"a plan is weights (>= 0, not all 0) of --skills, or a list of them by step; got {text}")
+            values = list(weights.values()) if isinstance(weights, dict) else []
+            numbers = all(isinstance(w, int | float) and not isinstance(w, bool) and np.isfinite(w) for w in values)
+            if not values or not numbers or set(weights) - set(args.skills) or min(values) < 0 or sum(values) <= 0:
+                parser.error(
+                    f"a plan is weights (finite, >= 0, not all 0) of --skills, or a list of them by step; got {text}"
+                )
         plans[text] = plan
     items = {name: skills.items(name) for name in args.skills}
     for text, plan in plans.items():

@@ -23,22 +23,44 @@ def test_a_rewritten_question_is_answered_by_the_task_verifier(form):
     assert 0.3 < np.mean([v.answer == "yes" for _, v in made]) < 0.7
     with pytest.raises(ValueError, match="is not a"):
         vqa_forms.verify(task.generate("exist", 0, 1, rng)[0], form, rng)
+    relation = next(e for e in task.generate("relation", 2, 20, rng) if e.prompt.startswith("what"))
+    with pytest.raises(ValueError, match="is not a"):  # "what colour is the object above the square?"
+        vqa_forms.verify(relation, form, rng)
 
 
-def test_plans_score_each_skill_and_accept_a_plan_by_step():
-    small = ["--steps", "2", "--examples-per-step", "16", "--eval-per-level", "2", "--seeds", "0"]
-    by_step = '[{"exist": 1}, {"verify-size": 1}]'
+def test_plans_train_each_step_on_its_mix_after_the_primed_skills(monkeypatch):
+    calls = []
+    real = vqa_forms.train
+
+    def recording(student, skills, counts, base, rehearsal, rng):
+        calls.append((dict(counts), tuple(base)))
+        real(student, skills, counts, base, rehearsal, rng)
+
+    monkeypatch.setattr(vqa_forms, "train", recording)
+    small = ["--steps", "3", "--examples-per-step", "16", "--eval-per-level", "2", "--seeds", "0"]
     skills = ["--skills", "colour", "verify-size", "exist"]
-    out = vqa_forms.main(["plans", *skills, "--plan", "uniform", "--plan", by_step, *small])
-    assert set(out) == {("uniform", 0), (by_step, 0)}
-    for result in out.values():
-        assert set(result["per_skill"]) == {"colour", "verify-size", "exist"}
-        assert result["gain"] == pytest.approx(100 * np.mean(list(result["per_skill"].values())))
+    by_step = '[{"exist": 1}, {"verify-size": 3, "exist": 1}]'
+    out = vqa_forms.main(["plans", *skills, "--plan", by_step, "--prime", "exist", "--prime-examples", "4", *small])
+    # the primed batch first, then one mix per step, the last one repeating
+    second = {"verify-size": 12, "exist": 4}
+    assert [c for c, _ in calls] == [{"exist": 4}, {"exist": 16}, second, second]
+    assert all(base == ("colour", "shape", "size") for _, base in calls)
+    assert set(out) == {(by_step, 0)} and set(out[(by_step, 0)]["per_skill"]) == {"colour", "verify-size", "exist"}
+    calls.clear()
+    uniform = vqa_forms.main(["plans", *skills, "--plan", "uniform", *small])
+    assert [c for c, _ in calls] == [dict.fromkeys(["colour", "verify-size", "exist"], 5)] * 3
     # the val items are fixed: the same plan and seed give the same result
-    again = vqa_forms.main(["plans", *skills, "--plan", "uniform", *small])
-    assert again[("uniform", 0)] == out[("uniform", 0)]
-    for bad in ('{"count": 1}', '{"exist": -1}', "[]"):
+    assert vqa_forms.main(["plans", *skills, "--plan", "uniform", *small]) == uniform
+
+
+def test_a_curve_starts_from_the_base_and_bad_arguments_are_refused():
+    points = vqa_forms.main(["curve", "verify-colour", "--chunk", "8", "--chunks", "2", "--eval-per-level", "2"])
+    assert list(points) == [0] and len(points[0]) == 3 and points[0][0] == 0.0  # the base never answered yes/no
+    small = ["--steps", "1", "--examples-per-step", "4", "--eval-per-level", "2"]
+    for bad in ('{"count": 1}', '{"exist": -1}', "[]", '{"exist": NaN}', '{"exist": true}', "unifrom"):
         with pytest.raises(SystemExit):
             vqa_forms.main(["plans", "--skills", "colour", "exist", "--plan", bad, *small])
+    with pytest.raises(SystemExit):
+        vqa_forms.main(["plans", "--skills", "exist", "--plan", "uniform", "--steps", "0"])
     with pytest.raises(SystemExit, match="unknown skills"):
         vqa_forms.main(["curve", "verify-weight", "--chunks", "1", "--chunk", "4", "--eval-per-level", "2"])
