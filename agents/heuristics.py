@@ -359,6 +359,19 @@ class PrerequisiteCurriculumTeacher(_Base):
         return weights_to_action(weights)
 
 
+def check_weights(weights: Any) -> dict[str, float]:
+    """A data mix by skill name, checked: a non-empty dict of finite non-negative numbers, some positive (any
+    scale). Raises ValueError naming what is wrong."""
+    if not isinstance(weights, dict) or not weights:
+        raise ValueError(f"weights must be a non-empty dict of skill name -> weight, got {weights!r}")
+    for name, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < float("inf"):
+            raise ValueError(f"weights[{name!r}] must be a finite non-negative number, got {w!r}")
+    if not any(weights.values()):
+        raise ValueError(f"weights must give some skill a positive weight, got {weights!r}")
+    return {str(k): float(v) for k, v in weights.items()}
+
+
 class FixedMixTeacher(_Base):
     """The same data mix every step, given by skill name (an open-loop static mixture).
 
@@ -367,14 +380,7 @@ class FixedMixTeacher(_Base):
     """
 
     def __init__(self, weights: dict[str, float]):
-        if not isinstance(weights, dict) or not weights:
-            raise ValueError(f"weights must be a non-empty dict of skill name -> weight, got {weights!r}")
-        for name, w in weights.items():
-            if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < float("inf"):
-                raise ValueError(f"weights[{name!r}] must be a finite non-negative number, got {w!r}")
-        if not any(weights.values()):
-            raise ValueError(f"weights must give some skill a positive weight, got {weights!r}")
-        self.weights = {str(k): float(v) for k, v in weights.items()}
+        self.weights = check_weights(weights)
 
     def reset(self, env: gym.Env, seed: int | None = None) -> None:
         super().reset(env, seed)

@@ -15,9 +15,9 @@ rehearsal of the base's skills, and prints its val accuracy after each; ``plans`
 skill list for an episode of the VQA env's size (6 steps of 512 examples) and prints each plan's gain,
 final minus initial val accuracy (mean over the skills of the mean over levels), per seed. A skill's levels
 are drawn equally, unlike the env, which moves a skill's data up a level as its easier one passes
-``mastery``. ``--prime`` first
-trains ``--prime-examples`` of each skill it names, in one batch before the episode and not counted in it:
-a base that has seen a little of those skills (their answer formats) before the teacher starts.
+``mastery``. ``--prime`` first trains ``--prime-examples`` of each skill it names, in one batch before the
+episode and not counted in it: a base that has seen a little of those skills (their answer formats) before
+the teacher starts.
 
     python benchmarks/vqa_forms.py curve verify-colour
     python benchmarks/vqa_forms.py curve verify-shape --checkpoint B3.safetensors --base-skills colour shape size exist
@@ -36,13 +36,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from teachgym.agents.heuristics import check_weights
 from teachgym.envs.checkpoints import VQA_BASE_SKILLS
 from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
-from teachgym.tasks.vqa import COLOURS, SHAPES, SIZES, VQATask
+from teachgym.tasks.vqa import VALUES, VQATask
 from teachgym.types import Example
 
 FORMS = {"verify-colour": "colour", "verify-shape": "shape", "verify-size": "size"}  # form -> source skill
-VALUES = {"colour": COLOURS, "shape": SHAPES, "size": SIZES}
 _SOURCE = re.compile(r"what (colour|shape|size) is (the [a-z ]+)\?")
 
 
@@ -157,18 +157,11 @@ def main(argv: list[str] | None = None) -> dict:
     for text in args.plan:
         try:
             plan = [dict.fromkeys(args.skills, 1.0)] if text == "uniform" else json.loads(text)
-        except json.JSONDecodeError as err:
-            parser.error(f"a plan is 'uniform' or JSON, got {text!r}: {err}")
-        plan = plan if isinstance(plan, list) else [plan]
-        if not plan:
-            parser.error(f"a plan by step needs at least one step, got {text}")
-        for weights in plan:
-            values = list(weights.values()) if isinstance(weights, dict) else []
-            numbers = all(isinstance(w, int | float) and not isinstance(w, bool) and np.isfinite(w) for w in values)
-            if not values or not numbers or set(weights) - set(args.skills) or min(values) < 0 or sum(values) <= 0:
-                parser.error(
-                    f"a plan is weights (finite, >= 0, not all 0) of --skills, or a list of them by step; got {text}"
-                )
+            plan = [check_weights(weights) for weights in (plan if isinstance(plan, list) else [plan])]
+        except ValueError as err:  # malformed JSON too (a JSONDecodeError is a ValueError)
+            parser.error(f"a plan is 'uniform', a JSON mix of --skills or a list of them by step; {text}: {err}")
+        if not plan or {name for weights in plan for name in weights} - set(args.skills):
+            parser.error(f"a plan needs at least one step, and weights of --skills only; got {text}")
         plans[text] = plan
     items = {name: skills.items(name) for name in args.skills}
     for text, plan in plans.items():
