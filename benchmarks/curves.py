@@ -9,6 +9,7 @@ whether they help. Writes a Markdown table (``--out``, default ``benchmarks/resu
     python benchmarks/curves.py                                  # Code: every skill the base does not know
     python benchmarks/curves.py --skills filter count --after cond
     python benchmarks/curves.py --family vqa
+    python benchmarks/curves.py --family vqa-v1 --eval-per-level 48   # VQA-v1's skills, from its primed base
     python benchmarks/curves.py --family math --chunk 512    # Math-v0's base (the rehearsal of its env)
     python benchmarks/curves.py --family math-stories --skills gain spell --levels 0   # candidate skills for Math-v1
 """
@@ -22,17 +23,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from teachgym.envs.checkpoints import CODE_BASE, CODE_BASE_SKILLS, MATH_BASE_SKILLS, MATH_LONG_BASE, VQA_BASE_SKILLS
+from teachgym.envs.checkpoints import (
+    CODE_BASE,
+    CODE_BASE_SKILLS,
+    MATH_BASE_SKILLS,
+    MATH_LONG_BASE,
+    VQA_BASE_SKILLS,
+    VQA_V1_BASE,
+)
 from teachgym.envs.code import CODE_DEFAULTS
 from teachgym.envs.curriculum import MATH_DEFAULTS, keyword_defaults
 from teachgym.envs.math import MathStoriesEnv, make_student
-from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
+from teachgym.envs.vqa import VQA_DEFAULTS, VQAV1Env, make_vqa_student
 from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
 from teachgym.tasks.math_stories import MathCandidates
-from teachgym.tasks.vqa import VQATask
+from teachgym.tasks.vqa import VQATask, VQAV1Task
 
 STORIES_DEFAULTS = keyword_defaults(MathStoriesEnv)
+VQA_V1_DEFAULTS = keyword_defaults(VQAV1Env)
 
 # family -> (task, the base's skills, the env's defaults, the base student (or a checkpoint) at a learning rate)
 FAMILIES = {
@@ -61,6 +70,14 @@ FAMILIES = {
         VQA_BASE_SKILLS,
         VQA_DEFAULTS,
         lambda lr, path=None, bs=VQA_DEFAULTS["batch_size"]: make_vqa_student(path, lr, bs, 0, "cpu"),
+    ),
+    "vqa-v1": (  # VQA-v1's skills, from its primed base
+        VQAV1Task,
+        VQA_BASE_SKILLS,
+        VQA_V1_DEFAULTS,
+        lambda lr, path=None, bs=VQA_V1_DEFAULTS["batch_size"]: make_vqa_student(
+            path, lr, bs, 0, "cpu", base=VQA_V1_BASE
+        ),
     ),
 }
 

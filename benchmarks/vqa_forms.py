@@ -5,8 +5,9 @@ question names.
 ``verify-size`` (``is the blue square small?``) are rewritten from the task's ``colour``, ``shape`` and
 ``size`` questions about the same scenes: the referent is the source question's (so its level, the number
 of attributes it needs, is the source's), and the value named is the true one half the time, else another
-value of the attribute, so the task's own verifier decides the answer. They are not task skills (the task
-reads none of these questions); the probe trains the VQA student on them directly. A val item is a val item
+value of the attribute, so the task's own verifier decides the answer. VQA-v0's task reads none of these
+questions; they are now VQA-v1's checks (``teachgym.tasks.vqa.CHECKS``, the same questions and answers),
+and this probe keeps its own rewriting so that its published figures reproduce. A val item is a val item
 of the source skill rewritten, so, as the task's training data never holds a val (scene, question), neither
 does this probe's.
 

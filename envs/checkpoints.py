@@ -9,6 +9,8 @@
 - ``code-base.safetensors``: the base student of the Code envs, trained on ``CODE_BASE_SKILLS`` only.
 - ``vqa-base.safetensors``: the base vision-language student of the VQA envs, trained on
   ``VQA_BASE_SKILLS`` only.
+- ``vqa-base-v1.safetensors``: VQA-v1's base, the VQA base primed with ``VQA_V1_PRIME_EXAMPLES`` examples of
+  each of VQA-v1's other skills (their answer formats), in one pass with the VQA envs' rehearsal.
 
 ``build_checkpoints`` is what ``teachgym pretrain`` runs (``teachgym.registration.CHECKPOINTS_MODULE``
 names this module); ``teachgym pretrain --verify`` rebuilds them in a temporary folder and compares them
@@ -224,11 +226,64 @@ def build_vqa_base(
     return path
 
 
+# VQA-v1's base: the VQA base after one pass over a few examples of each skill it does not know, so that every
+# skill's answer format is known before the teacher starts (without it, most of what any teacher gains on a
+# yes/no skill is its format: half right within a few hundred examples; benchmarks/results/vqa-student.md).
+VQA_V1_BASE = CHECKPOINTS / "vqa-base-v1.safetensors"
+VQA_V1_PRIME_EXAMPLES = 128  # of each primed skill, its three levels equally
+VQA_V1_PRIME_SETTINGS = {"lr": 3e-4, "batch_size": 16, "rehearsal": 1.5}  # VQA-v0's (and v1's) training settings
+
+
+def build_vqa_v1_base(
+    out: str | Path | None = None,
+    *,
+    seed: int = 0,
+    examples: int | None = None,
+    base: str | Path | None = None,
+    skills: Sequence[str] | None = None,
+) -> Path:
+    """Rebuild VQA-v1's base: the VQA base (``base``, None: the shipped one) trained once, at VQA-v1's
+    settings, on ``examples`` (None: ``VQA_V1_PRIME_EXAMPLES``) training examples of each of ``skills``
+    (None: VQA-v1's skills the base was not trained on), their levels equally, shuffled with 1.5 replayed
+    examples of the base's skills per example, as the envs rehearse."""
+    from teachgym.envs.vqa import make_vqa_student
+    from teachgym.tasks.vqa import VQA_V1_SKILLS, VQACandidates
+
+    path = Path(out) if out is not None else VQA_V1_BASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    examples = VQA_V1_PRIME_EXAMPLES if examples is None else examples
+    skills = [s for s in VQA_V1_SKILLS if s not in VQA_BASE_SKILLS] if skills is None else list(skills)
+    settings = VQA_V1_PRIME_SETTINGS
+    student = make_vqa_student(None if base is None else str(base), settings["lr"], settings["batch_size"], 0, "cpu")
+    student.reset(seed)
+    task, rng = VQACandidates(), np.random.default_rng(seed)
+
+    def draw(skill: str, n: int) -> list:
+        drawn = [e for level in range(task.num_levels) for e in task.generate(skill, level, -(-n // 3), rng)]
+        return [drawn[i] for i in rng.permutation(len(drawn))[:n]]
+
+    data = [e for skill in skills for e in draw(skill, examples)]
+    replay = [e for skill in VQA_BASE_SKILLS for e in draw(skill, -(-int(len(data) * settings["rehearsal"]) // 3))]
+    batch = data + replay[: int(len(data) * settings["rehearsal"])]
+    student.train([batch[i] for i in rng.permutation(len(batch))])
+    student.save(path)
+    return path
+
+
 def build_checkpoints(
-    only: str | None, base_out, teacher_out, seed: int, updates: int | None, code_out=None, vqa_out=None, long_out=None
+    only: str | None,
+    base_out,
+    teacher_out,
+    seed: int,
+    updates: int | None,
+    code_out=None,
+    vqa_out=None,
+    long_out=None,
+    vqa_v1_out=None,
 ) -> Iterator[tuple]:
     """Build the Math base and/or its teacher (trained on from the base just built, if any) and/or the Code
-    base and/or the VQA base and/or the long-trained Math base, yielding each (shipped path, built path) pair as it is
+    base and/or the VQA base and/or VQA-v1's base (primed from the VQA base just built, if any) and/or the
+    long-trained Math base, yielding each (shipped path, built path) pair as it is
     written. ``None`` outputs write over the shipped files."""
     base = None
     if only in (None, "base"):
@@ -238,7 +293,11 @@ def build_checkpoints(
         yield MATH_TEACHER, build_math_teacher(teacher_out, base=base, seed=seed, updates=updates)
     if only in (None, "code-base"):
         yield CODE_BASE, build_code_base(code_out, seed=seed, updates=updates)
+    vqa = None
     if only in (None, "vqa-base"):
-        yield VQA_BASE, build_vqa_base(vqa_out, seed=seed, updates=updates)
+        vqa = build_vqa_base(vqa_out, seed=seed, updates=updates)
+        yield VQA_BASE, vqa
+    if only in (None, "vqa-base-v1"):
+        yield VQA_V1_BASE, build_vqa_v1_base(vqa_v1_out, seed=seed, base=vqa)
     if only in (None, "base-long"):
         yield MATH_LONG_BASE, build_math_long_base(long_out, seed=seed, updates=updates)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS
+from teachgym.envs.checkpoints import VQA_BASE, VQA_BASE_SKILLS, VQA_V1_BASE
 from teachgym.envs.curriculum import family_kwargs, keyword_defaults
 from teachgym.envs.math import MathFamilyEnv, skills_or_curriculum, subset_task
 from teachgym.envs.open_ended import WrittenDataEnv
@@ -24,6 +24,7 @@ from teachgym.tasks.vqa import (
     MAX_PROMPT,
     QUESTION_CHARSET,
     VQATask,
+    VQAV1Task,
     held_out,
     picture,
     scene_from_json,
@@ -79,6 +80,12 @@ class VQAFamilyEnv(MathFamilyEnv):
     picture."""
 
     _shown: tuple[Any, ...] = ()  # the last step's examples that render() draws
+    base_checkpoint: Path = VQA_BASE  # the shipped base student (``checkpoint=None``)
+
+    @staticmethod
+    def make_task(skills: Sequence[str] | None) -> Any:
+        """The env's task: VQA-v0's eleven skills, or the subset ``skills`` names."""
+        return subset_task(VQATask(), skills)
 
     def finish(self, prepared: Any, stats: Any, report: Any):
         self._shown = tuple(pick_shown(prepared.examples))
@@ -115,9 +122,9 @@ class VQAFamilyEnv(MathFamilyEnv):
         super().__init__(
             make_interface,
             skills=None,
-            task=subset_task(VQATask(), skills),
+            task=self.make_task(skills),
             rehearsal_skills=VQA_BASE_SKILLS,
-            base=VQA_BASE,
+            base=self.base_checkpoint,
             build_student=make_vqa_student,
             student=student,
             **kwargs,
@@ -196,6 +203,79 @@ class VQAEnv(VQAFamilyEnv):
         examples_per_step: int = 512,
         budget: int | None = None,
         eval_per_level: int = 16,
+        lr: float = 3e-4,
+        batch_size: int = 16,
+        warmup: int = 0,
+        regime: str = "continual",
+        mastery: float = 0.8,
+        skills: Sequence[str] | None = None,
+        rehearsal: float = 1.5,
+        checkpoint: str | None = None,
+        split_seed: int = 0,
+        device: str = "cpu",
+        precision: str = "fp32",
+        student: str | dict[str, Any] | None = None,
+        render_mode: str | None = None,
+        interface: str = "skills",
+    ):
+        super().__init__(
+            skills_or_curriculum(interface, mastery),
+            **family_kwargs(locals()),
+        )
+
+
+class VQAV1Env(VQAFamilyEnv):
+    """
+    ## Description
+    VQA where a teacher that finds the learnable skills wins: VQA-v0's tiny vision-language student on eleven
+    skills chosen by measurement (``benchmarks/results/vqa-v1.md``), from a base that has seen a few
+    examples of every skill, so that no teacher gains much by teaching answer formats. The student names
+    the colour, shape and size of an object (``colour``, ``shape``, ``size``: known). Four yes/no skills are
+    learnt within an episode given about 1,000 examples each, and not with a few hundred: ``exist`` and
+    three checks of an attribute of a named object (``verify-colour``: ``is the small circle red?``,
+    ``verify-shape``: ``is the red object a square?``, ``verify-size``: ``is the blue square small?``).
+    Four are out of reach within an episode (``same``, ``compare``, ``logic``, ``relation``): the student
+    stays near what the question alone gives whatever it is fed. The budget, 3,072 examples, is below what
+    spreading evenly needs: uniform gives each learnable skill about 280 examples.
+
+    ## Action Space
+    As VQA-v0: ``Box(-1, 1, (11,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
+
+    ## Observation Space
+    As VQA-v0 (``accuracy``, ``accuracy_delta``, ``level_accuracy``, ``data_share``, ``budget_left``), over
+    VQA-v1's skills in ``env.unwrapped.task.skills`` order.
+
+    ## Rewards
+    The change in mean hidden-test accuracy (mean over skills of the mean over levels) caused by the step.
+
+    ## Episode End
+    Terminated when the budget is spent or the student diverges; truncated after ``horizon`` steps.
+
+    ## Arguments
+    As VQA-v0, with these defaults: ``horizon`` 6 steps of ``examples_per_step`` 512, ``eval_per_level`` 48
+    val and 48 test items per (skill, level) (3,168 in all), ``lr`` 3e-4, ``batch_size`` 16, ``mastery``
+    0.8, ``rehearsal`` 1.5 (replayed examples of colour, shape and size per teacher example), ``skills``
+    None (``teachgym.tasks.vqa.VQA_V1_SKILLS``; any of ``VQACandidates``' fourteen), ``checkpoint`` None
+    (the shipped ``vqa-base-v1``; ``teachgym pretrain --only vqa-base-v1`` rebuilds it).
+
+    ## Version History
+    - v1: a new skill set (three checks added to the task's skills), a primed base and a larger
+      evaluation (VQA-v0 is unchanged).
+    """
+
+    base_checkpoint = VQA_V1_BASE
+
+    @staticmethod
+    def make_task(skills: Sequence[str] | None) -> Any:
+        """VQA-v1's skills, or the candidates ``skills`` names."""
+        return VQAV1Task(skills)
+
+    def __init__(
+        self,
+        horizon: int = 6,
+        examples_per_step: int = 512,
+        budget: int | None = None,
+        eval_per_level: int = 48,
         lr: float = 3e-4,
         batch_size: int = 16,
         warmup: int = 0,

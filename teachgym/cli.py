@@ -173,7 +173,15 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     if args.verify:
         return verify_pretrain(args)
     for _, path in build_checkpoints(
-        args.only, args.out, args.teacher_out, args.seed, args.updates, args.code_out, args.vqa_out, args.long_out
+        args.only,
+        args.out,
+        args.teacher_out,
+        args.seed,
+        args.updates,
+        args.code_out,
+        args.vqa_out,
+        args.long_out,
+        args.vqa_v1_out,
     ):
         console.print(f"wrote {path}")
 
@@ -184,14 +192,14 @@ def verify_pretrain(args: argparse.Namespace) -> None:
 
     from teachgym.students.pretrain import checkpoint_differences
 
-    names = ("out", "teacher_out", "code_out", "vqa_out", "long_out", "updates")
+    names = ("out", "teacher_out", "code_out", "vqa_out", "long_out", "vqa_v1_out", "updates")
     given = [f"--{k.replace('_', '-')}" for k in names if getattr(args, k) is not None]
     if given or args.seed != 0:
         raise SystemExit(f"--verify rebuilds the shipped checkpoints as shipped: drop {given or ['--seed']}")
     with tempfile.TemporaryDirectory() as tmp:
-        names = ("math-base", "math-teacher", "code-base", "vqa-base", "math-base-long")
-        base, teacher, code, vqa, long = (f"{tmp}/{name}.safetensors" for name in names)
-        built = build_checkpoints(args.only, base, teacher, 0, None, code, vqa, long)
+        names = ("math-base", "math-teacher", "code-base", "vqa-base", "math-base-long", "vqa-base-v1")
+        base, teacher, code, vqa, long, vqa_v1 = (f"{tmp}/{name}.safetensors" for name in names)
+        built = build_checkpoints(args.only, base, teacher, 0, None, code, vqa, long, vqa_v1)
         failed = [report_differences(shipped, checkpoint_differences(shipped, path)) for shipped, path in built]
     if any(failed):
         raise SystemExit(1)
@@ -259,9 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--updates", type=int, default=None, help="override the number of updates (for a quick try)")
     p.add_argument(
         "--only",
-        choices=("base", "teacher", "code-base", "vqa-base", "base-long"),
+        choices=("base", "teacher", "code-base", "vqa-base", "base-long", "vqa-base-v1"),
         default=None,
-        help="build only the Math base, the Math teacher, the Code base, the VQA base or the long-trained Math base",
+        help="build only the Math base, the Math teacher, the Code base, the VQA base, the long-trained Math base "
+        "or VQA-v1's base (primed from the shipped VQA base)",
     )
     p.add_argument("--teacher-out", default=None, help="teacher output file (default: the shipped teacher's path)")
     p.add_argument("--code-out", default=None, help="Code base output file (default: the shipped Code base's path)")
@@ -269,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--long-out", default=None, help="long-trained Math base output file (default: the shipped one's path)"
     )
+    p.add_argument("--vqa-v1-out", default=None, help="VQA-v1 base output file (default: the shipped one's path)")
     p.add_argument(
         "--verify",
         action="store_true",

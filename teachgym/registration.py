@@ -29,6 +29,7 @@ ENV_IDS: dict[str, str] = {
     "TeachGym/CodeCurriculum-v0": "teachgym.envs.code:CodeEnv",
     "TeachGym/CodeOpenEnded-v0": "teachgym.envs.code:CodeOpenEndedEnv",
     "TeachGym/VQA-v0": "teachgym.envs.vqa:VQAEnv",
+    "TeachGym/VQA-v1": "teachgym.envs.vqa:VQAV1Env",
     "TeachGym/VQACurriculum-v0": "teachgym.envs.vqa:VQAEnv",
     "TeachGym/VQAOpenEnded-v0": "teachgym.envs.vqa:VQAOpenEndedEnv",
 }

@@ -34,6 +34,7 @@ SMALL: dict[str, dict] = {
     "TeachGym/CodeCurriculum-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/CodeOpenEnded-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/VQA-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
+    "TeachGym/VQA-v1": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/VQACurriculum-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     "TeachGym/VQAOpenEnded-v0": {"horizon": 3, "examples_per_step": 32, "eval_per_level": 2},
     # reasoning-gym prompts need a pretrained student: a tiny random Llama built offline (tests.tiny_hf)

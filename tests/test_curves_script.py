@@ -24,3 +24,21 @@ def test_the_written_command_reproduces_the_curves(tmp_path):
     assert len(rows[0]) == 1
     # the same figures (the last column is the seconds it took)
     assert rows[0][0].rsplit("|", 2)[0] == rows[1][0].rsplit("|", 2)[0]
+
+
+def test_vqa_v1_curves_start_from_vqa_v1s_base(tmp_path):
+    """The vqa-v1 family trains VQA-v1's skills (the checks among them) from the env's primed base."""
+    import gymnasium as gym
+    import numpy as np
+
+    from benchmarks import curves
+
+    out = tmp_path / "v1.md"
+    argv = ["--family", "vqa-v1", "--skills", "verify-colour", "--chunk", "16", "--chunks", "2"]
+    curves.main([*argv, "--out", str(out)])
+    (row,) = [line for line in out.read_text().splitlines() if line.startswith("| verify-colour ")]
+    start = float(row.split("|")[2])
+    env = gym.make("TeachGym/VQA-v1", eval_per_level=16)
+    _, info = env.reset(seed=0)
+    names = [s.name for s in env.unwrapped.task.skills]
+    assert start == round(float(np.asarray(info["val_accuracy"])[names.index("verify-colour")]), 2)

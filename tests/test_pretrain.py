@@ -61,6 +61,18 @@ def test_vqa_base_rebuilds_the_same_from_the_command_line(tmp_path, capsys):
     assert checkpoint_config(a) == checkpoint_config(VQA_BASE)  # the shipped base's architecture and vocabulary
 
 
+def test_vqa_v1_base_is_the_vqa_base_primed_and_rebuilds_the_same(tmp_path):
+    from teachgym.envs.checkpoints import VQA_BASE, VQA_V1_BASE, build_vqa_v1_base
+    from teachgym.students.vlm import checkpoint_config
+
+    a = build_vqa_v1_base(tmp_path / "a.safetensors", examples=4)
+    b = build_vqa_v1_base(tmp_path / "b.safetensors", examples=4)
+    assert checkpoint_differences(a, b) == []
+    assert checkpoint_differences(a, VQA_BASE) != []  # trained on from it
+    assert checkpoint_differences(a, build_vqa_v1_base(tmp_path / "c.safetensors", examples=8)) != []
+    assert checkpoint_config(a) == checkpoint_config(VQA_BASE) == checkpoint_config(VQA_V1_BASE)
+
+
 def test_long_math_base_is_math_v0_recipe_longer(tmp_path, capsys):
     from teachgym.envs.checkpoints import MATH_BASE, MATH_LONG_BASE, build_math_base
     from teachgym.students.causal_lm import checkpoint_config

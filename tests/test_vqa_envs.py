@@ -48,6 +48,30 @@ def test_the_shipped_base_knows_its_skills_and_not_the_others():
     assert known >= 0.6 and known > max(acc[s] for s in ("count", "relation", "extreme")) + 0.2
 
 
+def test_vqa_v1_trains_its_skills_from_the_primed_base():
+    from teachgym.envs.checkpoints import VQA_V1_BASE
+    from teachgym.envs.vqa import make_vqa_student
+
+    env = gym.make("TeachGym/VQA-v1", **small_kwargs("TeachGym/VQA-v1"))
+    u = env.unwrapped
+    names = [s.name for s in u.task.skills]
+    assert sorted(names) == sorted(vqa.VQA_V1_SKILLS) and env.action_space.shape == (11,)
+    assert u.base_checkpoint == VQA_V1_BASE and {s for s, _ in u.rehearsal_cells} == set(VQA_BASE_SKILLS)
+    env.reset(seed=0)
+    action = -np.ones(11, np.float32)
+    action[names.index("verify-shape")] = 1.0
+    _, reward, _, _, info = env.step(action)
+    used = np.asarray(info["examples_used"])
+    assert used.sum() == 32 and used[names.index("verify-shape")] == 32 and np.isfinite(reward)
+    # the primed base answers its new yes/no skills with yes or no (their format); the VQA base does not
+    val, _ = vqa.VQAV1Task().splits(6, 0)
+    asked = [e for e in val if e.answer in ("yes", "no") and e.skill not in VQA_BASE_SKILLS]
+    for checkpoint, least, most in ((None, 0.0, 0.3), (str(VQA_V1_BASE), 0.9, 1.0)):
+        student = make_vqa_student(checkpoint, 3e-4, 16, 0, "cpu")
+        answers = student.generate([e.prompt for e in asked], payloads=[e.payload for e in asked])
+        assert least <= np.mean([a in ("yes", "no") for a in answers]) <= most, checkpoint
+
+
 def test_vqa_curriculum_is_one_bucket_per_step():
     env = gym.make("TeachGym/VQACurriculum-v0", **small_kwargs("TeachGym/VQACurriculum-v0"))
     assert env.action_space == gym.spaces.Discrete(33)

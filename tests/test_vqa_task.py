@@ -12,6 +12,7 @@ import pytest
 from teachgym.tasks.base import partition
 from teachgym.tasks.vqa import (
     CELL,
+    CHECKS,
     FAULTS,
     FORMS,
     MAX_ANSWER,
@@ -58,7 +59,7 @@ def test_skills_levels_and_prerequisites():
         assert len(s.levels) == TASK.num_levels == 3 and s.description
         assert set(s.prerequisites) <= set(names) and s.name not in s.prerequisites
         assert names.index(s.name) == TASK.skill_index(s.name)
-    assert {f.skill for f in FORMS} == set(names)  # every skill has a question template
+    assert {f.skill for f in FORMS} == set(names) | set(CHECKS)  # every skill has a template (VQA-v1's too)
 
 
 @pytest.mark.parametrize(("skill", "level"), CELLS)

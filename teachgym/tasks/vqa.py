@@ -41,6 +41,22 @@ logic     ``is there a circle and a red    ``is there a circle but no      descr
           object?`` (or)                   square?``
 ========  ===============================  ==============================  ===============================  =========
 
+**The checks** (``CHECKS``; not VQA-v0's skills: ``VQATask`` neither draws nor reads them; VQA-v1 draws its
+skills from ``VQACandidates``, VQA-v0's eleven and these three) are yes/no questions about an attribute of a
+named object, the true value half the time, else another value of the attribute:
+
+=============  ============================  ==========================  ================================  ============
+skill          level 0 (one object)          level 1                     level 2                           prereqs
+=============  ============================  ==========================  ================================  ============
+verify-colour  ``is the object red?``        ``is the circle blue?``     ``is the small circle green?``    colour, exist
+verify-shape   ``is the object a square?``   ``is the red object a       ``is the large red object a       shape, exist
+                                             circle?``                   triangle?``
+verify-size    ``is the object small?``      ``is the triangle large?``  ``is the blue square small?``     size, exist
+=============  ============================  ==========================  ================================  ============
+
+A check's referent is drawn as the same attribute's question's is (level = the attributes it needs, never
+the checked one), so ``is the red circle red?`` is no question of the task.
+
 Answers are lower-case words or numbers: a value (``red``, ``circle``, ``small``), ``yes`` / ``no``, a
 count ``0`` .. ``6``, a quadrant (``top left`` .. ``bottom right``; rows 0-1 are the top, columns 0-1
 the left) or a 1-based row (from the top) or column (from the left). ``left of`` and ``above`` compare
@@ -67,9 +83,10 @@ An item is a (skill, scene, question) triple, and its partition is ``partition(s
 (``teachgym.tasks.base.partition``: a pure function of the strings, the same in every process, machine
 and seed). ``generate`` keeps only ``train`` items and ``splits`` only ``val``/``test`` ones, so no item
 of a skill is both trained on and evaluated on. A question belongs to one skill (the question templates
-of different skills never match each other's questions: each opens or closes differently, and a
-description is made of attribute words only, so ``the object left of the circle`` or ``the leftmost
-circle`` is never read as a referent; ``recognise`` gives each question one skill), so a training item
+of different skills never match each other's questions: each opens or closes differently, a check as
+``is the <description> [a ]<value>?``, which no other template ends with; and a description is made of
+attribute words only, so ``the object left of the circle`` or ``the leftmost circle`` is never read as a
+referent; ``recognise`` gives each question one skill), so a training item
 cannot equal an evaluation item of another skill either. Every object is drawn in the image the student
 sees, so the canonical scene text is exactly what the image shows: two payloads with the same key render
 the same image. The guarantee is about exact (scene, question) pairs: the same question about another
@@ -90,7 +107,7 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.tasks.base import TaskBase, partition, pick_split
+from teachgym.tasks.base import SkillSubset, TaskBase, partition, pick_split
 from teachgym.types import Example, Skill
 
 NUM_LEVELS = 3
@@ -392,6 +409,9 @@ _HOLES = {  # hole -> regex of its text
     "ext": "leftmost|rightmost|topmost|bottommost",
     "op": "and|or",
     "axis": "row|column",
+    "colourword": "red|green|blue|yellow",
+    "shapeword": "circle|square|triangle",
+    "sizeword": "small|large",
 }
 
 
@@ -520,6 +540,22 @@ class Form:
         return re.compile(out)
 
 
+def _verify_level(attr: str) -> Leveller:
+    """A check's level: how many attributes its referent needs (at most two, and never the checked one)."""
+    return lambda f: attrs(f["r1"]) if attrs(f["r1"]) <= 2 and f["r1"][KINDS.index(attr)] is None else None
+
+
+def _verify_form(attr: str) -> Form:
+    """``is the circle red?``, ``is the red object a square?``, ``is the blue square small?``."""
+    article = "a " if attr == "shape" else ""
+    return Form(
+        f"verify-{attr}",
+        f"is the {{r1}} {article}{{{attr}word}}?",
+        _verify_level(attr),
+        lambda s, f: _yes(the(s, f["r1"]).get(attr) == f[f"{attr}word"]),
+    )
+
+
 def _object_forms(attr: str) -> tuple[Form, ...]:
     return (
         Form(
@@ -573,6 +609,7 @@ FORMS: tuple[Form, ...] = (
     ),
     Form("logic", "is there {a1} {r1} {op} {a2} {r2}?", _logic_level, _logic),
     Form("logic", "is there {a1} {r1} but no {r2}?", _logic_level, _logic),
+    *(_verify_form(attr) for attr in ("colour", "shape", "size")),
 )
 _PATTERNS = tuple((form, form.pattern()) for form in FORMS)
 
@@ -698,6 +735,24 @@ def _propose_object(attr: str) -> Callable[[int, np.random.Generator], Proposal]
     return propose
 
 
+def _propose_verify(attr: str) -> Callable[[int, np.random.Generator], Proposal]:
+    """The ``attr`` question's scene and referent, checked against its true value half the time, else
+    another value of ``attr``."""
+    kinds = tuple(k for k in KINDS if k != attr)
+    form = _form(f"verify-{attr}")
+
+    def propose(level: int, rng: np.random.Generator) -> Proposal:
+        scene = random_scene(rng, 1, 1) if level == 0 else random_scene(rng, level + 1)
+        picked = _referent(scene, level, kinds, rng)
+        if picked is None:
+            return None
+        obj, desc = picked
+        value = obj.get(attr) if rng.random() < 0.5 else _pick([v for v in VALUES[attr] if v != obj.get(attr)], rng)
+        return scene, form.fill(r1=desc, **{f"{attr}word": value})
+
+    return propose
+
+
 def _propose_position(level: int, rng: np.random.Generator) -> Proposal:
     scene = random_scene(rng, 1, 1) if level == 0 else random_scene(rng, 2)
     k = min(level, 1) if level < 2 else int(rng.integers(1, 3))
@@ -792,6 +847,7 @@ PROPOSERS: dict[str, Callable[[int, np.random.Generator], Proposal]] = {
     "relation": _propose_relation,
     "extreme": _propose_extreme,
     "logic": _propose_logic,
+    **{f"verify-{attr}": _propose_verify(attr) for attr in ("colour", "shape", "size")},
 }
 
 # skill -> (description, level descriptions, prerequisites)
@@ -853,6 +909,20 @@ SKILLS: dict[str, tuple[str, tuple[str, str, str], tuple[str, ...]]] = {
     ),
 }
 
+# The checks: yes/no questions about an attribute of a named object (not VQA-v0's skills; VQA-v1's).
+CHECKS: dict[str, tuple[str, tuple[str, str, str], tuple[str, ...]]] = {
+    f"verify-{attr}": (
+        f"say whether a named object is of a given {attr}",
+        tuple(f"is {ref} {'a ' if attr == 'shape' else ''}{value}?" for ref, value in refs),
+        (attr, "exist"),
+    )
+    for attr, refs in (
+        ("colour", (("the object", "red"), ("the circle", "blue"), ("the small circle", "green"))),
+        ("shape", (("the object", "square"), ("the red object", "circle"), ("the large red object", "triangle"))),
+        ("size", (("the object", "small"), ("the triangle", "large"), ("the blue square", "small"))),
+    )
+}
+
 
 # ---------------------------------------------------------------- the task
 
@@ -869,7 +939,7 @@ class VQATask(TaskBase):
 
     def __init__(self) -> None:
         self._index = {s.name: i for i, s in enumerate(self.skills)}
-        self._splits: dict[tuple[int, int], tuple[list[Example], list[Example]]] = {}
+        self._splits: dict[tuple[int, int, tuple[str, ...]], tuple[list[Example], list[Example]]] = {}
 
     # -- drawing -----------------------------------------------------------------------------
     def sample(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
@@ -908,9 +978,11 @@ class VQATask(TaskBase):
             out += [e for e in drawn if partition(skill, split_key(e.payload, e.prompt)) == "train"]
         return out[:n]
 
-    def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
+    def splits(
+        self, per_level: int, seed: int = 0, skills: Sequence[str] | None = None
+    ) -> tuple[list[Example], list[Example]]:
         """(val, test): ``per_level`` distinct (scene, question) items per (skill, level), skill-major, then
-        level."""
+        level; of ``skills`` only (None: all), each skill's items the same whichever others are drawn."""
         if isinstance(per_level, bool) or not isinstance(per_level, Integral) or per_level < 0:
             raise ValueError(f"per_level must be a non-negative integer, got {per_level!r}")
         if per_level > MAX_PER_LEVEL:
@@ -918,11 +990,16 @@ class VQATask(TaskBase):
                 f"per_level={per_level} is too large: the one-object cells (level 0 of colour, shape, size, "
                 f"position) hold at most {MAX_PER_LEVEL} val and test items"
             )
-        key = (int(per_level), int(seed))
+        names = tuple(s.name for s in self.skills) if skills is None else tuple(skills)
+        for name in names:
+            self._skill(name)
+        key = (int(per_level), int(seed), names)
         if key not in self._splits:
             val: list[Example] = []
             test: list[Example] = []
             for index, skill in enumerate(self.skills):
+                if skill.name not in names:
+                    continue
                 for level in range(NUM_LEVELS):
                     rng = np.random.default_rng([seed, 1000 + index, level])
                     picked = self._draw_split(skill.name, level, int(per_level), rng)
@@ -945,7 +1022,7 @@ class VQATask(TaskBase):
     def recognise(self, question: str) -> tuple[str, int] | None:
         """(skill, level) of a question, from its text alone, or None if it is no question of the task."""
         q = read(question) if isinstance(question, str) else None
-        return None if q is None else (q.skill, q.level)
+        return None if q is None or q.skill not in self._index else (q.skill, q.level)
 
     def answer(self, scene: Scene, question: str) -> str | None:
         """The exact answer to ``question`` about ``scene`` (None: unreadable or ambiguous)."""
@@ -972,7 +1049,7 @@ class VQATask(TaskBase):
         except ValueError as e:
             return f"{'json' if isinstance(e, SceneJSONError) else 'scene'}: {e}"
         q = read(example.prompt) if isinstance(example.prompt, str) else None
-        if q is None:
+        if q is None or q.skill not in self._index:
             shown = example.prompt[:60] if isinstance(example.prompt, str) else example.prompt
             return f"unrecognised: {shown!r} is no question of the task (at most {MAX_PROMPT} characters)"
         if (q.skill, q.level) != (example.skill, example.level):
@@ -997,3 +1074,34 @@ class VQATask(TaskBase):
     def score(self, example: Example, output: str) -> bool:
         """Is ``output`` the answer, up to surrounding space and case?"""
         return isinstance(output, str) and output.strip().lower() == example.answer.strip().lower()
+
+
+class VQACandidates(VQATask):
+    """VQA-v0's eleven skills and the three checks (``CHECKS``): the pool VQA-v1's skills come from. The first
+    eleven skills' items, splits included, are VQA-v0's."""
+
+    name = "vqa-candidates"
+    splits_per_skill = True  # ``SkillSubset`` draws only its own skills' val and test items
+    skills: tuple[Skill, ...] = VQATask.skills + tuple(
+        Skill(name, desc, levels, pre) for name, (desc, levels, pre) in CHECKS.items()
+    )
+
+
+# VQA-v1's skills: three the base knows, four it learns within an episode (``exist`` and the checks), four
+# out of its reach within one
+VQA_V1_SKILLS = (
+    "colour", "shape", "size", "exist", "verify-colour", "verify-shape", "verify-size",
+    "same", "compare", "logic", "relation",
+)  # fmt: skip
+
+
+class VQAV1Task(SkillSubset):
+    """VQA-v1's skills (``VQA_V1_SKILLS``, or ``skills``) as a subset of the candidates."""
+
+    def __init__(self, skills: Sequence[str] | None = None) -> None:
+        pool = VQACandidates()
+        if skills is not None and not isinstance(skills, list | tuple):
+            names = [s.name for s in pool.skills]
+            raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
+        super().__init__(pool, list(VQA_V1_SKILLS if skills is None else skills))
+        self.name = "vqa-v1"
