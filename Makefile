@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/family_perf.py --family code
 	$(BIN)/python benchmarks/family_perf.py --family code-v1
 	$(BIN)/python benchmarks/family_perf.py --family vqa
+	$(BIN)/python benchmarks/family_perf.py --family vqa-v1
 	$(BIN)/python benchmarks/family_perf.py --family math-stories
 	$(BIN)/python benchmarks/family_perf.py --family math-v1
 

@@ -15,6 +15,7 @@ Writes ``benchmarks/results/<family>-perf-cpu.md``.
     python benchmarks/family_perf.py --family code [--episodes 2] [--threads 2]
     python benchmarks/family_perf.py --family code-v1
     python benchmarks/family_perf.py --family vqa
+    python benchmarks/family_perf.py --family vqa-v1
     python benchmarks/family_perf.py --family math-stories
     python benchmarks/family_perf.py --family math-v1
 """
@@ -39,6 +40,7 @@ ENV_IDS = {
     "code": "TeachGym/Code-v0",
     "code-v1": "TeachGym/Code-v1",
     "vqa": "TeachGym/VQA-v0",
+    "vqa-v1": "TeachGym/VQA-v1",
     "math-stories": "TeachGym/MathStories-v0",
     "math-v1": "TeachGym/Math-v1",
 }
@@ -138,7 +140,7 @@ def main() -> None:
     cfg = u.student.config
     model = (
         f"{cfg.num_layers}x{cfg.hidden_size} Llama"
-        if args.family != "vqa"
+        if not args.family.startswith("vqa")
         else f"Idefics3 ({cfg.vision_layers}x{cfg.vision_hidden_size} vision encoder, {cfg.num_layers}x"
         f"{cfg.hidden_size} Llama)"
     )
@@ -161,7 +163,11 @@ def main() -> None:
         "",
         f"Episode: {statistics.median(episodes):.1f} s (median of {len(episodes)}); first reset (evaluates the base "
         f"once) {first_reset:.1f} s.",
-        *({"code": code_lines, "code-v1": code_lines, "vqa": vqa_lines}.get(args.family, lambda u: [])(u)),
+        *(
+            {"code": code_lines, "code-v1": code_lines, "vqa": vqa_lines, "vqa-v1": vqa_lines}.get(
+                args.family, lambda u: []
+            )(u)
+        ),
     ]
     text = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)

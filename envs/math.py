@@ -12,7 +12,7 @@ from teachgym.core import REGIMES, TeachEnv
 from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS, MATH_LONG_BASE
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.interfaces.skill_list import SkillListInterface
+from teachgym.interfaces.skill_list import LEVEL_MIXES, SkillListInterface
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, check_device_name, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
@@ -65,15 +65,20 @@ def check_mastery(value: Any) -> float:
 INTERFACES = ("skills", "curriculum")
 
 
-def skills_or_curriculum(interface: Any, mastery: Any, likelihood: bool = False) -> Callable[[Task], Interface]:
-    """The skill-list interface (levels moved on at ``mastery``; with ``likelihood``, the observation's
-    ``likelihood`` field) or the curriculum one, by name; both arguments are checked whichever is chosen."""
+def skills_or_curriculum(
+    interface: Any, mastery: Any, likelihood: bool = False, levels: Any = "frontier"
+) -> Callable[[Task], Interface]:
+    """The skill-list interface (levels moved on at ``mastery``, or ``levels="even"``; with ``likelihood``, the
+    observation's ``likelihood`` field) or the curriculum one, by name; the arguments are checked whichever is
+    chosen."""
     if not isinstance(interface, str) or interface not in INTERFACES:
         raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
     mastery = check_mastery(mastery)
+    if not isinstance(levels, str) or levels not in LEVEL_MIXES:
+        raise ValueError(f"levels must be one of {', '.join(map(repr, LEVEL_MIXES))}, got {levels!r}")
     if interface == "curriculum":
         return CurriculumInterface
-    return partial(SkillListInterface, mastery=mastery, likelihood=likelihood)
+    return partial(SkillListInterface, mastery=mastery, likelihood=likelihood, levels=levels)
 
 
 def subset_task(task: Task, skills: Sequence[str] | None) -> Task:

@@ -290,9 +290,10 @@ class VQAV1Env(VQAFamilyEnv):
         student: str | dict[str, Any] | None = None,
         render_mode: str | None = None,
         interface: str = "skills",
+        levels: str = "even",
     ):
         super().__init__(
-            skills_or_curriculum(interface, mastery),
+            skills_or_curriculum(interface, mastery, levels=levels),
             **family_kwargs(locals()),
         )
 

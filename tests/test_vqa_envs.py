@@ -72,6 +72,21 @@ def test_vqa_v1_trains_its_skills_from_the_primed_base():
         assert least <= np.mean([a in ("yes", "no") for a in answers]) <= most, checkpoint
 
 
+@pytest.mark.parametrize("levels", ["even", "frontier"])
+def test_vqa_v1_splits_a_skills_data_evenly_over_its_levels_or_at_its_frontier(levels):
+    env = gym.make("TeachGym/VQA-v1", levels=levels, **small_kwargs("TeachGym/VQA-v1"))
+    u = env.unwrapped
+    env.reset(seed=0)
+    names = [s.name for s in u.task.skills]
+    i = names.index("verify-colour")
+    u.state.report.val[i] = [0.5, 0.3, 0.2]  # level 0 below mastery: the frontier
+    action = -np.ones(len(names), np.float32)
+    action[i] = 1.0
+    plan = {(item.skill, item.level): item.count for item in u.interface.plan(action, u.state).items}
+    want = {0: 11, 1: 11, 2: 10} if levels == "even" else {0: 32}
+    assert plan == {("verify-colour", lv): n for lv, n in want.items()}
+
+
 def test_vqa_curriculum_is_one_bucket_per_step():
     env = gym.make("TeachGym/VQACurriculum-v0", **small_kwargs("TeachGym/VQACurriculum-v0"))
     assert env.action_space == gym.spaces.Discrete(33)
@@ -90,9 +105,18 @@ def test_vqa_curriculum_is_one_bucket_per_step():
         ({"checkpoint": "no-such-file.safetensors"}, "checkpoint"),
     ],
 )
-def test_bad_kwargs_name_the_kwarg(kwargs, name):
+@pytest.mark.parametrize("env_id", [VQA, "TeachGym/VQA-v1"])
+def test_bad_kwargs_name_the_kwarg(kwargs, name, env_id):
     with pytest.raises(ValueError, match=name):
-        gym.make(VQA, **{**small_kwargs(VQA), **kwargs})
+        gym.make(env_id, **{**small_kwargs(env_id), **kwargs})
+
+
+@pytest.mark.parametrize("levels", ["odd", None, 2])
+def test_vqa_v1_refuses_an_unknown_level_mix(levels):
+    with pytest.raises(ValueError, match="levels must be one of 'frontier', 'even', got"):
+        gym.make("TeachGym/VQA-v1", levels=levels)
+    with pytest.raises(ValueError, match="verify-colour"):  # the candidates are named
+        gym.make("TeachGym/VQA-v1", skills=["exist", "golf"])
 
 
 # ---------------------------------------------------------------- VQAOpenEnded-v0: the teacher writes scenes

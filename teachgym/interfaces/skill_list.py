@@ -6,7 +6,9 @@ are split in proportion to the weights by largest remainder (all weights zero: e
 skill's examples go to the levels up to its *frontier level* (the easiest level whose val accuracy is
 below ``mastery``): ``frontier_share`` of them at the frontier, the rest split evenly over the easier
 levels (rehearsal: training on a hard level alone makes a tiny student forget the easy ones). A skill
-with every level mastered is rehearsed evenly over all its levels.
+with every level mastered is rehearsed evenly over all its levels. With ``levels="even"`` (VQA-v1) every
+skill's examples are split evenly over its levels whatever their accuracy: the teacher chooses skills only,
+and a skill is learnt when all its levels are.
 
 Observation (a Dict of 1-D float32 Boxes):
 - ``accuracy``: per-skill val accuracy (mean over levels), in [0, 1].
@@ -28,6 +30,9 @@ from gymnasium import spaces
 
 from teachgym.interfaces.base import EpisodeState, as_float_vector, split_counts
 from teachgym.types import DataPlan, PlanItem, Task
+
+# How a skill's examples are split over its levels: at its frontier (Math-v0), or evenly (VQA-v1).
+LEVEL_MIXES = ("frontier", "even")
 
 
 def frontier_levels(level_accuracy: np.ndarray, mastery: float) -> np.ndarray:
@@ -76,9 +81,18 @@ def base_observation_space(num_skills: int, num_levels: int) -> dict[str, spaces
 class SkillListInterface:
     """Per-skill data weights; levels follow each skill's frontier (see module docstring)."""
 
-    def __init__(self, task: Task, mastery: float = 0.9, frontier_share: float = 0.5, likelihood: bool = False):
+    def __init__(
+        self,
+        task: Task,
+        mastery: float = 0.9,
+        frontier_share: float = 0.5,
+        likelihood: bool = False,
+        levels: str = "frontier",
+    ):
+        if levels not in LEVEL_MIXES:
+            raise ValueError(f"levels must be one of {', '.join(map(repr, LEVEL_MIXES))}, got {levels!r}")
         self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
-        self.likelihood = bool(likelihood)
+        self.likelihood, self.levels = bool(likelihood), levels
         k = len(task.skills)
         self.action_space = spaces.Box(-1.0, 1.0, (k,), np.float32)
         fields = base_observation_space(k, task.num_levels)
@@ -91,7 +105,7 @@ class SkillListInterface:
         counts = split_counts(weights, state.step_budget)
         val = state.report.val
         frontier = frontier_levels(val, self.mastery)
-        mastered = (val >= self.mastery).all(1)
+        mastered = (val >= self.mastery).all(1) | (self.levels == "even")
         items = []
         for i, skill in enumerate(self.task.skills):
             per_level = level_split(
