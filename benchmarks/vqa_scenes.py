@@ -2,6 +2,7 @@
 image the student sees, with its question, the exact answer, and the shipped base student's greedy answer.
 
     python benchmarks/vqa_scenes.py [--out benchmarks/results/vqa-scenes.png]
+    python benchmarks/vqa_scenes.py --version v1    # VQA-v1's skills and its primed base: vqa-v1-scenes.png
 """
 
 from __future__ import annotations
@@ -11,33 +12,39 @@ from pathlib import Path
 
 from matplotlib.image import imsave
 
+from teachgym.envs.checkpoints import VQA_BASE, VQA_V1_BASE
 from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
 from teachgym.render import render_examples
-from teachgym.tasks.vqa import VQATask, picture
+from teachgym.tasks.vqa import VQATask, VQAV1Task, picture
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/vqa-scenes.png"))
+    parser.add_argument("--version", choices=("v0", "v1"), default="v0", help="VQA-v0's skills and base, or VQA-v1's")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/vqa[-v1]-scenes.png")
     args = parser.parse_args()
-    task = VQATask()
+    v1 = args.version == "v1"
+    out = args.out or Path(f"benchmarks/results/vqa{'-v1' if v1 else ''}-scenes.png")
+    task = VQAV1Task() if v1 else VQATask()
     val, _ = task.splits(VQA_DEFAULTS["eval_per_level"], seed=0)
+    base = VQA_V1_BASE if v1 else VQA_BASE
     shown = []
     for i, skill in enumerate(task.skills):
         level = [1, 2, 0][i % 3]
         shown.append(next(e for e in val if e.skill == skill.name and e.level == level))
-    student = make_vqa_student(None, VQA_DEFAULTS["lr"], VQA_DEFAULTS["batch_size"], 0, "cpu")
+    student = make_vqa_student(None, VQA_DEFAULTS["lr"], VQA_DEFAULTS["batch_size"], 0, "cpu", base=base)
     answers = student.generate([e.prompt for e in shown], payloads=[e.payload for e in shown])
     image = render_examples(
         [picture(e.payload) for e in shown],
         [f"[{e.skill} L{e.level}] {e.prompt}" for e in shown],
         [e.answer for e in shown],
         answers,
-        title="VQA-v0: a val item of each skill, answered by the shipped base student",
+        title=f"VQA-{args.version}: a val item of each skill, answered by the shipped "
+        + ("primed base (vqa-base-v1)" if v1 else "base student"),
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    imsave(args.out, image)
-    print(f"wrote {args.out} ({image.shape[1]}x{image.shape[0]})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    imsave(out, image)
+    print(f"wrote {out} ({image.shape[1]}x{image.shape[0]})")
 
 
 if __name__ == "__main__":
