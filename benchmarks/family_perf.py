@@ -7,7 +7,7 @@ also decoding the answers that are not the gold text), score (Code: running the 
 sandbox on the hidden inputs), other. Then what is particular to the family:
 
 - code: one evaluation's items, how many were decoded and executed, the sandbox's cost per program;
-- vqa: the cost of drawing a (scene, question) example, of rendering a scene into its 64x64 image (alone
+- vqa, vqa-v1: the cost of drawing a (scene, question) example, of rendering a scene into its 64x64 image (alone
   and in batches of 1,000), of encoding examples for the student, and of one training update.
 
 Writes ``benchmarks/results/<family>-perf-cpu.md``.

@@ -13,7 +13,8 @@ from pathlib import Path
 from matplotlib.image import imsave
 
 from teachgym.envs.checkpoints import VQA_BASE, VQA_V1_BASE
-from teachgym.envs.vqa import VQA_DEFAULTS, make_vqa_student
+from teachgym.envs.curriculum import keyword_defaults
+from teachgym.envs.vqa import VQA_DEFAULTS, VQAV1Env, make_vqa_student
 from teachgym.render import render_examples
 from teachgym.tasks.vqa import VQATask, VQAV1Task, picture
 
@@ -26,13 +27,14 @@ def main() -> None:
     v1 = args.version == "v1"
     out = args.out or Path(f"benchmarks/results/vqa{'-v1' if v1 else ''}-scenes.png")
     task = VQAV1Task() if v1 else VQATask()
-    val, _ = task.splits(VQA_DEFAULTS["eval_per_level"], seed=0)
+    defaults = keyword_defaults(VQAV1Env) if v1 else VQA_DEFAULTS  # the env's val split and training settings
+    val, _ = task.splits(defaults["eval_per_level"], seed=0)
     base = VQA_V1_BASE if v1 else VQA_BASE
     shown = []
     for i, skill in enumerate(task.skills):
         level = [1, 2, 0][i % 3]
         shown.append(next(e for e in val if e.skill == skill.name and e.level == level))
-    student = make_vqa_student(None, VQA_DEFAULTS["lr"], VQA_DEFAULTS["batch_size"], 0, "cpu", base=base)
+    student = make_vqa_student(None, defaults["lr"], defaults["batch_size"], 0, "cpu", base=base)
     answers = student.generate([e.prompt for e in shown], payloads=[e.payload for e in shown])
     image = render_examples(
         [picture(e.payload) for e in shown],

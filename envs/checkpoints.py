@@ -252,6 +252,8 @@ def build_vqa_v1_base(
     path = Path(out) if out is not None else VQA_V1_BASE
     path.parent.mkdir(parents=True, exist_ok=True)
     examples = VQA_V1_PRIME_EXAMPLES if examples is None else examples
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"examples must be a positive integer (per primed skill), got {examples!r}")
     skills = [s for s in VQA_V1_SKILLS if s not in VQA_BASE_SKILLS] if skills is None else list(skills)
     settings = VQA_V1_PRIME_SETTINGS
     student = make_vqa_student(None if base is None else str(base), settings["lr"], settings["batch_size"], 0, "cpu")

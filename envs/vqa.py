@@ -310,7 +310,7 @@ class VQAV1Env(VQAFamilyEnv):
         )
 
 
-# VQA-v0's keyword defaults, shared by every VQA env.
+# VQA-v0's keyword defaults, shared by VQA-v0's ids (VQA-v1 has its own).
 VQA_DEFAULTS: dict[str, Any] = keyword_defaults(VQAEnv)
 
 

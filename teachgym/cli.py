@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         choices=("base", "teacher", "code-base", "vqa-base", "base-long", "vqa-base-v1"),
         default=None,
         help="build only the Math base, the Math teacher, the Code base, the VQA base, the long-trained Math base "
-        "or VQA-v1's base (primed from the shipped VQA base)",
+        "or VQA-v1's base (primed from the shipped VQA base; without --only, from the VQA base just built)",
     )
     p.add_argument("--teacher-out", default=None, help="teacher output file (default: the shipped teacher's path)")
     p.add_argument("--code-out", default=None, help="Code base output file (default: the shipped Code base's path)")

@@ -71,6 +71,9 @@ def test_vqa_v1_base_is_the_vqa_base_primed_and_rebuilds_the_same(tmp_path):
     assert checkpoint_differences(a, VQA_BASE) != []  # trained on from it
     assert checkpoint_differences(a, build_vqa_v1_base(tmp_path / "c.safetensors", examples=8)) != []
     assert checkpoint_config(a) == checkpoint_config(VQA_BASE) == checkpoint_config(VQA_V1_BASE)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="examples must be a positive integer"):
+            build_vqa_v1_base(tmp_path / "bad.safetensors", examples=bad)
 
 
 def test_long_math_base_is_math_v0_recipe_longer(tmp_path, capsys):

@@ -3,6 +3,7 @@ their exact answers and levels, splits that leave VQA-v0's unchanged, and the pr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -25,6 +26,8 @@ from teachgym.tasks.vqa import (
 from teachgym.types import Example
 
 POOL = VQACandidates()
+# sha256 of VQA-v0's val and test items at 16 per (skill, level), split seed 0, as published (before the checks)
+V0_SPLITS_SHA256 = "014aa00d3b9f0f816e6d57f802865cb619c03ba7dcbecb6cb5a3939ddfedf2f2"
 ATTR = {"small": "size", "large": "size", "red": "colour", "green": "colour", "blue": "colour", "yellow": "colour"}
 CHECK = re.compile(r"is the ((?:[a-z]+ )*?[a-z]+) (?:a )?([a-z]+)\?")
 
@@ -86,7 +89,12 @@ def test_vqa_v0_neither_reads_nor_changes_for_the_checks():
     assert [s.name for s in v0.skills] == [s.name for s in POOL.skills][:11] and len(v0.skills) == 11
     assert v0.recognise("is the circle red?") is None
     e = Example("verify-colour", 1, "is the circle red?", "yes", payload=(Obj(0, 0, "circle", "red", "small"),))
-    assert v0.fault(e).startswith("unrecognised:")
+    assert v0.fault(e).startswith("unrecognised:") and v0.answer(e.payload, e.prompt) is None
+    assert POOL.answer(e.payload, e.prompt) == "yes"
+    # VQA-v0's val and test items, scenes included, are what they were before the checks existed
+    published_val, published_test = v0.splits(16, 0)
+    pinned = repr([(e.skill, e.level, e.prompt, e.answer, e.payload) for e in published_val + published_test])
+    assert hashlib.sha256(pinned.encode()).hexdigest() == V0_SPLITS_SHA256
     # the first eleven skills' val and test items are VQA-v0's, whichever skills are drawn with them
     val, test = v0.splits(3, seed=2)
     pool_val, pool_test = POOL.splits(3, seed=2)
@@ -94,9 +102,14 @@ def test_vqa_v0_neither_reads_nor_changes_for_the_checks():
     keys = [split_key(e.payload, e.prompt) for e in val + test]  # the scenes too (Example equality skips them)
     assert [split_key(e.payload, e.prompt) for e in pool_val[: len(val)] + pool_test[: len(test)]] == keys
     alone = POOL.splits(3, seed=2, skills=["verify-size", "exist"])
-    assert alone[0] == [e for e in pool_val if e.skill in ("exist", "verify-size")]
+    wanted = [e for e in pool_val if e.skill in ("exist", "verify-size")]
+    assert [(e, split_key(e.payload, e.prompt)) for e in alone[0]] == [
+        (e, split_key(e.payload, e.prompt)) for e in wanted
+    ]
     with pytest.raises(ValueError, match="unknown skill 'golf'"):
         POOL.splits(3, skills=["golf"])
+    with pytest.raises(ValueError, match="skills must be None or a list"):
+        POOL.splits(3, skills="exist")
 
 
 def test_the_v1_task_holds_its_skills_with_held_out_splits():

@@ -83,9 +83,11 @@ An item is a (skill, scene, question) triple, and its partition is ``partition(s
 (``teachgym.tasks.base.partition``: a pure function of the strings, the same in every process, machine
 and seed). ``generate`` keeps only ``train`` items and ``splits`` only ``val``/``test`` ones, so no item
 of a skill is both trained on and evaluated on. A question belongs to one skill (the question templates
-of different skills never match each other's questions: each opens or closes differently, a check as
-``is the <description> [a ]<value>?``, which no other template ends with; and a description is made of
-attribute words only, so ``the object left of the circle`` or ``the leftmost circle`` is never read as a
+of different skills never match each other's questions: each opens or closes differently; a check is
+``is the <description> [a ]<value>?``, its description followed directly by one value word and the
+question mark, which no other template has (relation and same continue after the description with
+``left of the ...`` or ``the same ...``; exist and logic open ``is there``); and a description is made
+of attribute words only, so ``the object left of the circle`` or ``the leftmost circle`` is never read as a
 referent; ``recognise`` gives each question one skill), so a training item
 cannot equal an evaluation item of another skill either. Every object is drawn in the image the student
 sees, so the canonical scene text is exactly what the image shows: two payloads with the same key render
@@ -990,6 +992,8 @@ class VQATask(TaskBase):
                 f"per_level={per_level} is too large: the one-object cells (level 0 of colour, shape, size, "
                 f"position) hold at most {MAX_PER_LEVEL} val and test items"
             )
+        if skills is not None and not isinstance(skills, list | tuple):
+            raise ValueError(f"skills must be None or a list of skill names, got {skills!r}")
         names = tuple(s.name for s in self.skills) if skills is None else tuple(skills)
         for name in names:
             self._skill(name)
@@ -1025,8 +1029,9 @@ class VQATask(TaskBase):
         return None if q is None or q.skill not in self._index else (q.skill, q.level)
 
     def answer(self, scene: Scene, question: str) -> str | None:
-        """The exact answer to ``question`` about ``scene`` (None: unreadable or ambiguous)."""
-        return answer(scene, question)
+        """The exact answer to ``question`` about ``scene`` (None: unreadable, ambiguous, or a question of a
+        skill this task does not hold)."""
+        return answer(scene, question) if self.recognise(question) is not None else None
 
     scene_from_json = staticmethod(scene_from_json)
     scene_to_json = staticmethod(scene_to_json)
