@@ -78,3 +78,14 @@ def test_the_published_math_v1_suites_give_the_documented_pooled_margin():
     table = compare(["math20-v1c", "math20-v1d", "math20-v1e"], "spread-reach-easiest", "uniform")
     assert table["pooled"]["pairs"] == 60
     assert round(table["pooled"]["difference"], 2) == 4.99
+
+
+def test_the_published_vqa_v1_suite_gives_the_documented_margin():
+    from benchmarks.paired import compare
+
+    # the figure declared for the VQA family's target (benchmarks/results/vqa-v1.md, section 6)
+    row = compare(["vqa20-v1"], "spread-reach", "uniform")["vqa20-v1"]  # one suite: no pooled row
+    assert (row["pairs"], row["wins"]) == (20, 19)
+    assert (round(row["difference"], 2), round(row["low"], 2), round(row["high"], 2)) == (5.73, 4.53, 6.78)
+    assert round(row["ratio"], 2) == 2.46
+    assert round(compare(["vqa20-v1"], "checks", "spread-reach")["vqa20-v1"]["difference"], 2) == 1.03
