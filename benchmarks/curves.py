@@ -34,14 +34,13 @@ from teachgym.envs.checkpoints import (
 from teachgym.envs.code import CODE_DEFAULTS
 from teachgym.envs.curriculum import MATH_DEFAULTS, keyword_defaults
 from teachgym.envs.math import MathStoriesEnv, make_student
-from teachgym.envs.vqa import VQA_DEFAULTS, VQAV1Env, make_vqa_student
+from teachgym.envs.vqa import VQA_DEFAULTS, VQA_V1_DEFAULTS, make_vqa_student
 from teachgym.tasks.code import CodeTask
 from teachgym.tasks.math import MathTask
 from teachgym.tasks.math_stories import MathCandidates
 from teachgym.tasks.vqa import VQATask, VQAV1Task
 
 STORIES_DEFAULTS = keyword_defaults(MathStoriesEnv)
-VQA_V1_DEFAULTS = keyword_defaults(VQAV1Env)
 
 # family -> (task, the base's skills, the env's defaults, the base student (or a checkpoint) at a learning rate)
 FAMILIES = {

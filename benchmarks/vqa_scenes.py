@@ -13,8 +13,7 @@ from pathlib import Path
 from matplotlib.image import imsave
 
 from teachgym.envs.checkpoints import VQA_BASE, VQA_V1_BASE
-from teachgym.envs.curriculum import keyword_defaults
-from teachgym.envs.vqa import VQA_DEFAULTS, VQAV1Env, make_vqa_student
+from teachgym.envs.vqa import VQA_DEFAULTS, VQA_V1_DEFAULTS, make_vqa_student
 from teachgym.render import render_examples
 from teachgym.tasks.vqa import VQATask, VQAV1Task, picture
 
@@ -27,7 +26,7 @@ def main() -> None:
     v1 = args.version == "v1"
     out = args.out or Path(f"benchmarks/results/vqa{'-v1' if v1 else ''}-scenes.png")
     task = VQAV1Task() if v1 else VQATask()
-    defaults = keyword_defaults(VQAV1Env) if v1 else VQA_DEFAULTS  # the env's val split and training settings
+    defaults = VQA_V1_DEFAULTS if v1 else VQA_DEFAULTS  # the env's val split and training settings
     val, _ = task.splits(defaults["eval_per_level"], seed=0)
     base = VQA_V1_BASE if v1 else VQA_BASE
     shown = []

@@ -261,12 +261,14 @@ def build_vqa_v1_base(
     task, rng = VQACandidates(), np.random.default_rng(seed)
 
     def draw(skill: str, n: int) -> list:
-        drawn = [e for level in range(task.num_levels) for e in task.generate(skill, level, -(-n // 3), rng)]
+        per_level = -(-n // task.num_levels)  # rounded up
+        drawn = [e for level in range(task.num_levels) for e in task.generate(skill, level, per_level, rng)]
         return [drawn[i] for i in rng.permutation(len(drawn))[:n]]
 
     data = [e for skill in skills for e in draw(skill, examples)]
-    replay = [e for skill in VQA_BASE_SKILLS for e in draw(skill, -(-int(len(data) * settings["rehearsal"]) // 3))]
-    batch = data + replay[: int(len(data) * settings["rehearsal"])]
+    replayed = int(len(data) * settings["rehearsal"])
+    replay = [e for skill in VQA_BASE_SKILLS for e in draw(skill, -(-replayed // len(VQA_BASE_SKILLS)))]
+    batch = data + replay[:replayed]
     student.train([batch[i] for i in rng.permutation(len(batch))])
     student.save(path)
     return path

@@ -12,7 +12,7 @@ from teachgym.core import REGIMES, TeachEnv
 from teachgym.envs.checkpoints import MATH_BASE, MATH_BASE_SKILLS, MATH_LONG_BASE
 from teachgym.interfaces.base import Interface
 from teachgym.interfaces.curriculum import CurriculumInterface
-from teachgym.interfaces.skill_list import LEVEL_MIXES, SkillListInterface
+from teachgym.interfaces.skill_list import SkillListInterface, check_levels
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, check_device_name, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
@@ -74,8 +74,7 @@ def skills_or_curriculum(
     if not isinstance(interface, str) or interface not in INTERFACES:
         raise ValueError(f"interface must be 'skills' or 'curriculum', got {interface!r}")
     mastery = check_mastery(mastery)
-    if not isinstance(levels, str) or levels not in LEVEL_MIXES:
-        raise ValueError(f"levels must be one of {', '.join(map(repr, LEVEL_MIXES))}, got {levels!r}")
+    levels = check_levels(levels)
     if interface == "curriculum":
         return CurriculumInterface
     return partial(SkillListInterface, mastery=mastery, likelihood=likelihood, levels=levels)
@@ -83,12 +82,7 @@ def skills_or_curriculum(
 
 def subset_task(task: Task, skills: Sequence[str] | None) -> Task:
     """``task``, or the subset of its skills named by ``skills`` (a list or tuple of names)."""
-    if skills is None:
-        return task
-    if not isinstance(skills, list | tuple):
-        names = [s.name for s in task.skills]
-        raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
-    return SkillSubset(task, list(skills))
+    return task if skills is None else SkillSubset(task, skills)
 
 
 def math_task(skills: Sequence[str] | None) -> Task:

@@ -310,8 +310,9 @@ class VQAV1Env(VQAFamilyEnv):
         )
 
 
-# VQA-v0's keyword defaults, shared by VQA-v0's ids (VQA-v1 has its own).
+# VQA-v0's keyword defaults, shared by VQA-v0's ids, and VQA-v1's.
 VQA_DEFAULTS: dict[str, Any] = keyword_defaults(VQAEnv)
+VQA_V1_DEFAULTS: dict[str, Any] = keyword_defaults(VQAV1Env)
 
 
 # How VQAOpenEnded-v0 reads a written item's scene: JSON text, checked by the task, parsed into a scene graph.

@@ -35,6 +35,13 @@ from teachgym.types import DataPlan, PlanItem, Task
 LEVEL_MIXES = ("frontier", "even")
 
 
+def check_levels(levels: Any) -> str:
+    """``levels`` if it is one of ``LEVEL_MIXES``, else a ValueError naming them."""
+    if not isinstance(levels, str) or levels not in LEVEL_MIXES:
+        raise ValueError(f"levels must be one of {', '.join(map(repr, LEVEL_MIXES))}, got {levels!r}")
+    return levels
+
+
 def frontier_levels(level_accuracy: np.ndarray, mastery: float) -> np.ndarray:
     """Per skill, the easiest level with accuracy below ``mastery`` (the hardest if all are mastered)."""
     below = level_accuracy < mastery
@@ -89,8 +96,7 @@ class SkillListInterface:
         likelihood: bool = False,
         levels: str = "frontier",
     ):
-        if levels not in LEVEL_MIXES:
-            raise ValueError(f"levels must be one of {', '.join(map(repr, LEVEL_MIXES))}, got {levels!r}")
+        levels = check_levels(levels)
         self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
         self.likelihood, self.levels = bool(likelihood), levels
         k = len(task.skills)

@@ -100,6 +100,8 @@ class SkillSubset:
 
     def __init__(self, task: Task, names: Sequence[str]):
         known = [s.name for s in task.skills]
+        if not isinstance(names, list | tuple):
+            raise ValueError(f"skills must be None or a list of distinct names from {known}, got {names!r}")
         unknown = [n for n in names if n not in known]
         if unknown or not names or len(set(names)) != len(names):
             raise ValueError(f"skills must be a non-empty list of distinct names from {known}, got {list(names)}")

@@ -1104,9 +1104,5 @@ class VQAV1Task(SkillSubset):
     """VQA-v1's skills (``VQA_V1_SKILLS``, or ``skills``) as a subset of the candidates."""
 
     def __init__(self, skills: Sequence[str] | None = None) -> None:
-        pool = VQACandidates()
-        if skills is not None and not isinstance(skills, list | tuple):
-            names = [s.name for s in pool.skills]
-            raise ValueError(f"skills must be None or a list of distinct names from {names}, got {skills!r}")
-        super().__init__(pool, list(VQA_V1_SKILLS if skills is None else skills))
+        super().__init__(VQACandidates(), VQA_V1_SKILLS if skills is None else skills)
         self.name = "vqa-v1"
