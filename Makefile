@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/family_perf.py --family vqa-v1
 	$(BIN)/python benchmarks/family_perf.py --family math-stories
 	$(BIN)/python benchmarks/family_perf.py --family math-v1
+	$(BIN)/python benchmarks/family_perf.py --family math-v2
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

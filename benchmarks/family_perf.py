@@ -18,6 +18,7 @@ Writes ``benchmarks/results/<family>-perf-cpu.md``.
     python benchmarks/family_perf.py --family vqa-v1
     python benchmarks/family_perf.py --family math-stories
     python benchmarks/family_perf.py --family math-v1
+    python benchmarks/family_perf.py --family math-v2
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ ENV_IDS = {
     "vqa-v1": "TeachGym/VQA-v1",
     "math-stories": "TeachGym/MathStories-v0",
     "math-v1": "TeachGym/Math-v1",
+    "math-v2": "TeachGym/Math-v2",
 }
 PHASES = ("generate", "train", "evaluate", "score", "other")
 

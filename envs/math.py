@@ -16,7 +16,7 @@ from teachgym.interfaces.skill_list import SkillListInterface, check_levels
 from teachgym.students.causal_lm import PRECISIONS, CausalLMStudent, check_device_name, checkpoint_config
 from teachgym.tasks.base import SkillSubset
 from teachgym.tasks.math import MathTask
-from teachgym.tasks.math_stories import MathCandidates, MathStoriesTask, MathV1Task
+from teachgym.tasks.math_stories import MathCandidates, MathStoriesTask, MathV1Task, MathV2Task
 from teachgym.types import Student, Task
 from teachgym.vector import TeachVectorEnv
 
@@ -549,3 +549,47 @@ class MathV1VectorEnv(TeachVectorEnv):
     """TeachGym/Math-v1's batched vector env (``gym.make_vec``'s default for the id)."""
 
     env_class = MathV1Env
+
+
+class MathV2Env(MathV1Env):
+    """
+    ## Description
+    Math-v1 with its three stories (``gain``, ``pool``, ``most``) at their 1-digit level only. On Math-v1 a
+    story's two 2-digit levels stayed at zero under every plan and teacher tried, so they were two thirds
+    of each story's score that no teacher could move, and when a story's 1-digit level reached ``mastery``
+    the env sent half its data there, which cost the story much of what it had learnt
+    (``benchmarks/results/math-v1.md``, sections 7 and 9). Everything else is Math-v1's: the student, the
+    eight skills, the budget (3,072 examples, below what spreading evenly needs), the learning rate, the
+    rehearsal and the items (a story's 1-digit items are Math-v1's). ``div`` and ``lin`` stay out of
+    reach with all their levels, as traps the state can flag. See ``benchmarks/results/math-v2.md``.
+
+    ## Action Space
+    As Math-v0: ``Box(-1, 1, (num_skills,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
+
+    ## Observation Space
+    As Math-v0 (``accuracy``, ``accuracy_delta``, ``level_accuracy``, ``data_share``, ``budget_left``). A
+    story's ``level_accuracy`` at levels 1 and 2, which it does not have, reads 0; its ``accuracy`` is its
+    1-digit level's.
+
+    ## Rewards
+    The change in mean test accuracy (mean over skills of the mean over the levels each has) caused by
+    the step.
+
+    ## Episode End
+    Terminated when the budget is spent or the student diverges; truncated after ``horizon`` steps.
+
+    ## Arguments
+    As Math-v1, with the same defaults. ``skills`` (None: the eight) may name a subset of them.
+
+    ## Version History
+    - v2: the stories keep their 1-digit level only (Math-v0 and v1 are unchanged).
+    """
+
+    task_class = MathV2Task
+    skill_pool = MathV2Task
+
+
+class MathV2VectorEnv(TeachVectorEnv):
+    """TeachGym/Math-v2's batched vector env (``gym.make_vec``'s default for the id)."""
+
+    env_class = MathV2Env

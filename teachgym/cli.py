@@ -105,8 +105,8 @@ def cmd_info(args: argparse.Namespace) -> None:
             s.name,
             ", ".join(s.prerequisites) or "-",
             "; ".join(s.levels),
-            " ".join(f"{a:.2f}" for a in report.val[i]),
-            " ".join(f"{a:.2f}" for a in report.test[i]),
+            " ".join(f"{a:.2f}" for a in report.val[i][: len(s.levels)]),
+            " ".join(f"{a:.2f}" for a in report.test[i][: len(s.levels)]),
         )
     console.print(table)
     console.print(f"mean val {info['val_mean']:.3f}, mean test {info['test_mean']:.3f}")
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run one teacher for one episode, with a per-step table")
-    p.add_argument("--env", default="TeachGym/Math-v1")
+    p.add_argument("--env", default="TeachGym/Math-v2")
     p.add_argument("--agent", default="uniform")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the horizon)")
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("info", help="spaces, skills, prerequisites and the base student's accuracy")
-    p.add_argument("env", nargs="?", default="TeachGym/Math-v1")
+    p.add_argument("env", nargs="?", default="TeachGym/Math-v2")
     p.add_argument("--kwargs", help="env kwargs as a JSON object")
     p.add_argument("--student", default=None, help="a pretrained student, e.g. smollm2-135m (its base accuracy)")
     p.set_defaults(func=cmd_info)

@@ -15,6 +15,7 @@ import gymnasium as gym
 ENV_IDS: dict[str, str] = {
     "TeachGym/Math-v0": "teachgym.envs.math:MathEnv",
     "TeachGym/Math-v1": "teachgym.envs.math:MathV1Env",
+    "TeachGym/Math-v2": "teachgym.envs.math:MathV2Env",
     "TeachGym/MathStories-v0": "teachgym.envs.math:MathStoriesEnv",
     "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumEnv",
     "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeEnv",
@@ -47,6 +48,7 @@ ENV_KWARGS: dict[str, dict] = {
 VECTOR_ENTRY_POINTS: dict[str, str] = {
     "TeachGym/Math-v0": "teachgym.envs.math:MathVectorEnv",
     "TeachGym/Math-v1": "teachgym.envs.math:MathV1VectorEnv",
+    "TeachGym/Math-v2": "teachgym.envs.math:MathV2VectorEnv",
     "TeachGym/MathStories-v0": "teachgym.envs.math:MathStoriesVectorEnv",
     "TeachGym/MathCurriculum-v0": "teachgym.envs.curriculum:MathCurriculumVectorEnv",
     "TeachGym/MathSkillTree-v0": "teachgym.envs.skill_tree:MathSkillTreeVectorEnv",

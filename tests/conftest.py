@@ -21,6 +21,7 @@ DATA = str(Path(__file__).parent / "data" / "arithmetic.jsonl")  # JSONL items f
 SMALL: dict[str, dict] = {
     "TeachGym/Math-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/Math-v1": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
+    "TeachGym/Math-v2": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathStories-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathCurriculum-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},
     "TeachGym/MathSkillTree-v0": {"horizon": 3, "examples_per_step": 48, "eval_per_level": 4, "warmup": 0},

