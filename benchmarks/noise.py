@@ -74,7 +74,8 @@ def main() -> None:
     rewards = np.abs(rewards)
     agent = args.agent if args.agent_kwargs == "{}" else f"{args.agent} {args.agent_kwargs}"
     print(f"{args.env}, {agent}, {args.episodes} episode(s) of seeds 0-{args.episodes - 1}")
-    print(f"test items: {len(cells)} ({len(cells) // (k * lv)} per skill and level)")
+    used = len({tuple(c) for c in np.asarray(cells).tolist()})  # the (skill, level) cells that hold items
+    print(f"test items: {len(cells)} ({len(cells) // used} per skill and level, {used} cells)")
     print(
         f"per-step reward: evaluation-noise sd {np.mean(step_sd) * 100:.2f} points; "
         f"|reward| median {np.median(rewards) * 100:.2f}, 90th percentile {np.quantile(rewards, 0.9) * 100:.2f}"

@@ -561,7 +561,14 @@ class MathV2Env(MathV1Env):
     (``benchmarks/results/math-v1.md``, sections 7 and 9). Everything else is Math-v1's: the student, the
     eight skills, the budget (3,072 examples, below what spreading evenly needs), the learning rate, the
     rehearsal and the items (a story's 1-digit items are Math-v1's). ``div`` and ``lin`` stay out of
-    reach with all their levels, as traps the state can flag. See ``benchmarks/results/math-v2.md``.
+    reach with all their levels, as traps the state can flag. Published (suite ``math20-v2``, seeds 160-179,
+    the teacher chosen on seeds 100-107): uniform gains +11.31 points; ``spread`` over the open skills within
+    reach, a story closed at 0.8 (``done=0.8, done_on="easiest", patience=2, ready=0.3``) +26.72, 2.36x
+    uniform's, paired +15.41 [+13.76, +17.08]; a static mix learnt from the reward (``benchmarks/cem_mix.py``)
+    paired +16.32 [+14.89, +17.57]; the bandit ``ucb`` paired +5.39 [+4.22, +6.54]; all data on a mastered
+    skill -0.59. Kendall's tau between seed halves 1.00. A step's reward carries 1.17 points of evaluation
+    noise against a median |reward| of 4.85. Points are not comparable with Math-v1's: a learnt story is no
+    longer divided by three. See ``benchmarks/results/math-v2.md``.
 
     ## Action Space
     As Math-v0: ``Box(-1, 1, (num_skills,), float32)``, skill i gets weight ``(action[i] + 1) / 2``.
