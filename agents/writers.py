@@ -28,7 +28,7 @@ from teachgym.agents.adapters import (
 from teachgym.agents.heuristics import FrontierTeacher
 from teachgym.interfaces.base import split_counts
 from teachgym.interfaces.open_ended import written_item
-from teachgym.interfaces.skill_list import frontier_levels, level_split
+from teachgym.interfaces.skill_list import per_level_counts
 from teachgym.types import Example
 
 
@@ -91,11 +91,9 @@ class WeakestSkillWriter:
         left = round(float(observation["budget_left"][0]) * self.budget)
         counts = split_counts(self.weights(observation), max(0, min(self.limit, left)))
         level_acc = np.asarray(observation["level_accuracy"], dtype=np.float64).reshape(len(skills), levels)
-        frontier = frontier_levels(level_acc, self.mastery)
-        mastered = (level_acc >= self.mastery).all(1)
+        split = per_level_counts(self.task, counts, level_acc, self.mastery, self.frontier_share, even=False)
         out: list[Example] = []
-        for i, skill in enumerate(skills):
-            per_level = level_split(int(counts[i]), int(frontier[i]), levels, bool(mastered[i]), self.frontier_share)
+        for skill, per_level in zip(skills, split, strict=True):
             for level, count in enumerate(per_level.tolist()):
                 if count:
                     out += self.task.generate(skill.name, level, count, self.rng)

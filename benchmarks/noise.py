@@ -50,7 +50,7 @@ def main() -> None:
     cells = u._cells[len(u.val) :]
     rng = np.random.default_rng(0)
     groups = [np.flatnonzero((cells[:, 0] == i) & (cells[:, 1] == j)) for i in range(k) for j in range(lv)]
-    step_sd, rewards, gain_sd, gains = [], [], [], []
+    step_sd, rewards, gain_sd = [], [], []
     for ep in range(args.episodes):
         obs, _ = env.reset(seed=ep)
         teacher = make_agent(args.agent, **json.loads(args.agent_kwargs))
@@ -70,7 +70,6 @@ def main() -> None:
             boot[b] = [cell_means(row[idx], cells[idx], k, lv) for row in items]
         step_sd += list(np.diff(boot, axis=1).std(0))
         gain_sd.append(float((boot[:, -1] - boot[:, 0]).std()))
-        gains.append(float(items[-1].mean() - items[0].mean()))
     rewards = np.abs(rewards)
     agent = args.agent if args.agent_kwargs == "{}" else f"{args.agent} {args.agent_kwargs}"
     print(f"{args.env}, {agent}, {args.episodes} episode(s) of seeds 0-{args.episodes - 1}")

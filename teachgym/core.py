@@ -212,24 +212,26 @@ class TeachEnv(gym.Env):
         sources and teacher model provide, and the plan fits the budget left (``plan_cost``)."""
         if not isinstance(plan, DataPlan):
             raise TypeError(f"plan must be a DataPlan, got {type(plan).__name__}")
-        skills = {s.name for s in self.task.skills}
+        # a skill may have fewer levels than the task's grid (Math-v2's stories): only its own levels
+        levels = {s.name: min(len(s.levels), self.task.num_levels) or self.task.num_levels for s in self.task.skills}
+        skills = set(levels)
         sources = self.plan_sources()
         for item in plan.items:
             if (
                 not isinstance(item, PlanItem)
                 or item.skill not in skills
-                or not 0 <= item.level < self.task.num_levels
+                or not 0 <= item.level < levels[item.skill]
                 or item.count < 0
                 or item.source not in sources
             ):
                 raise ValueError(
-                    f"plan item {item} must name a skill of this env's task {sorted(skills)}, a level in "
-                    f"[0, {self.task.num_levels - 1}], a non-negative count and a source from {sorted(sources)}"
+                    f"plan item {item} must name a skill of this env's task {sorted(skills)}, a level it has "
+                    f"(levels per skill: {levels}), a non-negative count and a source from {sorted(sources)}"
                 )
             if item.kd_weight > 0 and self.teacher_model is None:
                 raise ValueError(f"plan item {item} distils (kd_weight > 0) but this env has no teacher model")
         for e in plan.examples:
-            if not isinstance(e, Example) or e.skill not in skills or not 0 <= e.level < self.task.num_levels:
+            if not isinstance(e, Example) or e.skill not in skills or not 0 <= e.level < levels[e.skill]:
                 raise ValueError(f"plan example {e!r} must be an Example of a skill and level of this env's task")
         cost = self.plan_cost(plan)
         if cost > self.state.budget_left:

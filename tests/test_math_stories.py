@@ -332,3 +332,12 @@ def test_math_v2_is_math_v1_with_one_level_stories() -> None:
     assert np.isnan(after[3:6, 1:]).all() and not np.isnan(after[:3]).any()
     per_skill = [np.mean(row[~np.isnan(row)]) for row in after - before]
     assert reward == pytest.approx(np.mean(per_skill))
+    # a plan (a replayed Math-v1 recording, say) at a level a story lacks is refused before anything changes
+    from teachgym.types import DataPlan, PlanItem
+
+    step, left = u.state.step, u.state.budget_left
+    with pytest.raises(ValueError, match=r"a level it has \(levels per skill: .*'gain': 1"):
+        u.step_plan(DataPlan((PlanItem("add", 1, 8), PlanItem("gain", 1, 8))))
+    assert (u.state.step, u.state.budget_left) == (step, left)
+    u.step_plan(DataPlan((PlanItem("add", 1, 8), PlanItem("gain", 0, 8))))
+    assert u.state.step == step + 1

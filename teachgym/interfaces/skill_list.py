@@ -59,6 +59,20 @@ def level_split(count: int, frontier: int, num_levels: int, all_mastered: bool, 
     return split_counts(weights, count)
 
 
+def per_level_counts(
+    task: Task, counts: np.ndarray, level_accuracy: np.ndarray, mastery: float, frontier_share: float, even: bool
+) -> list[np.ndarray]:
+    """Per skill of ``task``, its ``counts[i]`` examples split over the levels it has (a skill may have
+    fewer than the task's grid: Math-v2's stories), by ``level_split`` (``even``: all levels alike)."""
+    out = []
+    for i, skill in enumerate(task.skills):
+        acc = np.asarray(level_accuracy[i, : min(len(skill.levels), task.num_levels) or task.num_levels])
+        frontier = int(frontier_levels(acc[None], mastery)[0])
+        mastered = even or bool((acc >= mastery).all())
+        out.append(level_split(int(counts[i]), frontier, len(acc), mastered, frontier_share))
+    return out
+
+
 def base_observation(state: EpisodeState) -> dict[str, np.ndarray]:
     """The fields every Math interface shares."""
     val, prev = state.report.val, state.previous.val
@@ -101,7 +115,6 @@ class SkillListInterface:
         self.task, self.mastery, self.frontier_share = task, mastery, frontier_share
         self.likelihood, self.levels = bool(likelihood), levels
         k = len(task.skills)
-        self.skill_levels = [min(len(s.levels), task.num_levels) or task.num_levels for s in task.skills]
         self.action_space = spaces.Box(-1.0, 1.0, (k,), np.float32)
         fields = base_observation_space(k, task.num_levels)
         if self.likelihood:
@@ -111,13 +124,11 @@ class SkillListInterface:
     def plan(self, action: Any, state: EpisodeState) -> DataPlan:
         weights = (as_float_vector(action, len(self.task.skills), low=-1.0, high=1.0) + 1.0) / 2.0
         counts = split_counts(weights, state.step_budget)
-        val = state.report.val
+        split = per_level_counts(
+            self.task, counts, state.report.val, self.mastery, self.frontier_share, self.levels == "even"
+        )
         items = []
-        for i, skill in enumerate(self.task.skills):
-            acc = val[i, : self.skill_levels[i]]  # a skill may have fewer levels than the grid (Math-v2's stories)
-            frontier = int(frontier_levels(acc[None], self.mastery)[0])
-            mastered = bool((acc >= self.mastery).all()) or self.levels == "even"
-            per_level = level_split(int(counts[i]), frontier, len(acc), mastered, self.frontier_share)
+        for skill, per_level in zip(self.task.skills, split, strict=True):
             items += [PlanItem(skill.name, lv, int(c)) for lv, c in enumerate(per_level) if c > 0]
         return DataPlan(tuple(items))
 
