@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from teachgym.interfaces.base import EpisodeState, Interface
+from teachgym.interfaces.base import EpisodeState, Interface, skill_levels
 from teachgym.types import Batch, DataPlan, Example, PlanItem, Report, StepTimes, Student, Task, TrainStats
 
 REGIMES = ("continual", "accumulate")
@@ -212,8 +212,7 @@ class TeachEnv(gym.Env):
         sources and teacher model provide, and the plan fits the budget left (``plan_cost``)."""
         if not isinstance(plan, DataPlan):
             raise TypeError(f"plan must be a DataPlan, got {type(plan).__name__}")
-        # a skill may have fewer levels than the task's grid (Math-v2's stories): only its own levels
-        levels = {s.name: min(len(s.levels), self.task.num_levels) or self.task.num_levels for s in self.task.skills}
+        levels = skill_levels(self.task)  # a skill may have fewer levels than the grid: only its own
         skills = set(levels)
         sources = self.plan_sources()
         for item in plan.items:

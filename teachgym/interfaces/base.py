@@ -118,6 +118,12 @@ def weights_to_action(weights: np.ndarray) -> np.ndarray:
     return (2.0 * w - 1.0).astype(np.float32)
 
 
+def skill_levels(task: Task) -> dict[str, int]:
+    """How many levels each skill of ``task`` has: the task's grid is ``num_levels`` wide, and a skill may
+    have fewer (Math-v2's stories, a JSONL skill with fewer levels than another)."""
+    return {s.name: min(len(s.levels), task.num_levels) or task.num_levels for s in task.skills}
+
+
 def split_counts(weights: np.ndarray, total: int) -> np.ndarray:
     """Integer counts summing to ``total`` in proportion to ``weights`` (largest remainder).
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.interfaces.base import EpisodeState, as_float_vector, split_counts
+from teachgym.interfaces.base import EpisodeState, as_float_vector, skill_levels, split_counts
 from teachgym.types import DataPlan, PlanItem, Task
 
 # How a skill's examples are split over its levels: at its frontier (Math-v0), or evenly (VQA-v1).
@@ -65,8 +65,8 @@ def per_level_counts(
     """Per skill of ``task``, its ``counts[i]`` examples split over the levels it has (a skill may have
     fewer than the task's grid: Math-v2's stories), by ``level_split`` (``even``: all levels alike)."""
     out = []
-    for i, skill in enumerate(task.skills):
-        acc = np.asarray(level_accuracy[i, : min(len(skill.levels), task.num_levels) or task.num_levels])
+    for i, n in enumerate(skill_levels(task).values()):
+        acc = np.asarray(level_accuracy[i, :n])
         frontier = int(frontier_levels(acc[None], mastery)[0])
         mastered = even or bool((acc >= mastery).all())
         out.append(level_split(int(counts[i]), frontier, len(acc), mastered, frontier_share))
